@@ -51,25 +51,63 @@ class AnnotatedGenome:
         return dict(counts)
 
 
-def load(genome_path: str | Path, annotations: list[str | Path] | None = None, *, all_isoforms: bool = False,
-         table: int | None = None) -> AnnotatedGenome:
-    """Read a genome (FASTA, GenBank or EMBL) and its annotations, and check every transcript."""
-    fmt = sniff_format(genome_path)
-    genes: list[Gene] = []
+def read_genome(path: str | Path) -> tuple[Genome, list[Gene]]:
+    """A genome file and the genes it carries itself (GenBank/EMBL; none for FASTA)."""
+    fmt = sniff_format(path)
     if fmt in ("genbank", "embl"):
-        genome, recs = read_genbank(genome_path)
-        genes.extend(genes_from_seqrecords(genome_path, recs, default_table=table or DEFAULT_TABLE))
-    elif fmt == "fasta":
-        genome = FastaGenome(genome_path)
-    else:
-        raise InputError(genome_path, f"not a FASTA, GenBank or EMBL file (looks like {fmt})")
+        genome, recs = read_genbank(path)
+        return genome, genes_from_seqrecords(path, recs, default_table=DEFAULT_TABLE)
+    if fmt == "fasta":
+        return FastaGenome(path), []
+    raise InputError(path, f"not a FASTA, GenBank or EMBL file (looks like {fmt})")
+
+
+def load(genome_path: str | Path, annotations: list[str | Path] | None = None, *,
+         all_isoforms: bool = False) -> AnnotatedGenome:
+    """Read one genome (FASTA, GenBank or EMBL) with its annotations, and check every transcript."""
+    return load_all([genome_path], annotations, all_isoforms=all_isoforms)[0]
+
+
+def load_all(genome_paths: list[str | Path], annotations: list[str | Path] | None = None, *,
+             all_isoforms: bool = False) -> list[AnnotatedGenome]:
+    """Read several genomes; each annotation row goes to the genome that holds its sequence ID."""
+    loaded = [(p, *read_genome(p)) for p in genome_paths]
+    owner: dict[str, int] = {}
+    for i, (p, genome, _) in enumerate(loaded):
+        for rid in genome.records:
+            if rid in owner:
+                raise InputError(p, f"record ID also in {loaded[owner[rid]][0]}", record=rid)
+            owner[rid] = i
+    union = _Union([g for _, g, _ in loaded], owner)
+    extra: list[list[Gene]] = [[] for _ in loaded]
+    used: list[list[str]] = [[] for _ in loaded]
     for ann in annotations or []:
-        genes.extend(read_annotation(ann, genome, table=table or DEFAULT_TABLE))
-    checked = check(genome, genes, all_isoforms=all_isoforms)
-    return AnnotatedGenome(genome, genes, checked, [str(genome_path)] + [str(a) for a in annotations or []])
+        genes = read_annotation(ann, union if len(loaded) > 1 else loaded[0][1])
+        for gene in genes:
+            extra[owner[gene.seqid]].append(gene)
+        for i in {owner[g.seqid] for g in genes}:
+            used[i].append(str(ann))
+    out = []
+    for (p, genome, own), more, anns in zip(loaded, extra, used):
+        genes = own + more
+        out.append(AnnotatedGenome(genome, genes, check(genome, genes, all_isoforms=all_isoforms), [str(p)] + anns))
+    return out
+
+
+class _Union(Genome):
+    """Several genomes seen as one, so an annotation file can span them."""
+
+    def __init__(self, genomes: list[Genome], owner: dict[str, int]) -> None:
+        self.path = Path(", ".join(str(g.path) for g in genomes))
+        self._genomes, self._owner = genomes, owner
+        self.records = {rid: g.records[rid] for g in genomes for rid in g.records}
+
+    def fetch(self, record: str, start: int = 0, end: int | None = None) -> str:
+        return self._genomes[self._owner[record]].fetch(record, start, end)
 
 
 def read_annotation(path: str | Path, genome: Genome, *, table: int = DEFAULT_TABLE) -> list[Gene]:
+    """Genes of an annotation file whose sequence IDs must all be in ``genome``."""
     fmt = sniff_format(path)
     if fmt == "gff3":
         return read_gff(path, genome, gtf=False, table=table)

@@ -95,6 +95,8 @@ def problems(tx: Transcript, record_length: int, circular: bool, fetch) -> list[
             return ["segment outside record"]
     if not _ordered(tx, record_length, circular):
         return ["segments overlap or out of order"]
+    if _open_end_inside(tx, record_length):
+        return ["open end inside the record"]
     seq = tx.spliced_sequence(fetch)
     if set(seq) - set("ACGT"):
         return ["ambiguous bases in CDS"]
@@ -111,6 +113,14 @@ def problems(tx: Transcript, record_length: int, circular: bool, fetch) -> list[
     if any(body[3 * i : 3 * i + 3] in stops for i in range(n_inner)):
         out.append("internal stop codon")
     return out
+
+
+def _open_end_inside(tx: Transcript, record_length: int) -> bool:
+    """A partial CDS must be cut by the record end; an open end before it contradicts the sequence."""
+    first, last = tx.cds[0], tx.cds[-1]
+    if tx.strand == 1:
+        return (tx.partial5 and first[0] != 0) or (tx.partial3 and last[1] != record_length)
+    return (tx.partial5 and first[1] != record_length) or (tx.partial3 and last[0] != 0)
 
 
 def _ordered(tx: Transcript, record_length: int, circular: bool) -> bool:

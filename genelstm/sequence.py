@@ -279,7 +279,7 @@ def _scan(path: Path, src: IO[bytes], sink: IO[bytes] | None) -> tuple[list[tupl
                         offset += len(raw)
                         continue
                     raise InputError(path, "not a FASTA file (expected a '>' header line)", line=lineno)
-                seq = line.strip()
+                seq = b"".join(line.split())
                 bad = seq.translate(None, _DNA_BYTES)
                 if bad:
                     col = next(i for i, b in enumerate(seq) if b not in _DNA_BYTES)
