@@ -42,6 +42,8 @@ class AnnotatedGenome:
     genes: list[Gene]
     checked: list[Checked]
     sources: list[str]
+    #: GenBank/EMBL, or FASTA covered by an annotation file: unannotated bases are truly intergenic
+    annotated: bool = True
 
     def masked_reasons(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
@@ -90,7 +92,9 @@ def load_all(genome_paths: list[str | Path], annotations: list[str | Path] | Non
     out = []
     for (p, genome, own), more, anns in zip(loaded, extra, used):
         genes = own + more
-        out.append(AnnotatedGenome(genome, genes, check(genome, genes, all_isoforms=all_isoforms), [str(p)] + anns))
+        annotated = not isinstance(genome, FastaGenome) or bool(anns)
+        out.append(AnnotatedGenome(genome, genes, check(genome, genes, all_isoforms=all_isoforms), [str(p)] + anns,
+                                   annotated))
     return out
 
 

@@ -91,5 +91,56 @@ def _not_yet(name: str):
     return cmd
 
 
-for _name in ("train", "predict", "evaluate", "probe"):
+@main.command()
+@genome_args
+@annotation_opt
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (best epoch).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file with any of these options.")
+@click.option("--objective", type=click.Choice(["tag", "lm", "both"]), help="Gene tagging, next-base modelling, or both [both].")
+@click.option("--init", type=click.Path(dir_okay=False), help="Start from this checkpoint's weights (fine-tuning).")
+@click.option("--epochs", type=click.IntRange(1), help="Epochs [10].")
+@click.option("--max-steps", type=click.IntRange(1), help="Stop after this many optimiser steps.")
+@click.option("--steps-per-epoch", type=click.IntRange(1), help="Steps per epoch [one pass over the training bases].")
+@click.option("--batch-size", type=click.IntRange(1), help="Windows per step [16].")
+@click.option("--window", type=click.IntRange(1), help="Window length in bases, a multiple of the pool factor [2700].")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), help="Peak learning rate [2e-3].")
+@click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell [lstm].")
+@click.option("--hidden", type=click.IntRange(1), help="Hidden units per direction [128].")
+@click.option("--layers", type=click.IntRange(1), help="Recurrent layers per direction [2].")
+@click.option("--pool", type=click.IntRange(1), help="Downsampling factor between CNN and LSTM [9].")
+@click.option("--val-genome", "val_genomes", multiple=True, type=click.Path(dir_okay=False),
+              help="Whole genome files used only for validation (repeatable).")
+@click.option("--val-annotation", "val_annotations", multiple=True, type=click.Path(dir_okay=False),
+              help="Annotation of FASTA validation genomes (repeatable).")
+@click.option("--val-records", help="Comma-separated record IDs held out for validation.")
+@click.option("--val-pattern", help="Glob pattern of record IDs held out for validation (e.g. 'KL1*').")
+@click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True), help="Fraction of records held out (seeded).")
+@click.option("--seed", type=int, help="Random seed [0].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where to train [cpu].")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
+@click.option("--metrics", "metrics_path", type=click.Path(dir_okay=False), help="Per-epoch JSONL [OUTPUT with .metrics.jsonl].")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from OUTPUT.resume.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_user_errors
+def train(genomes, annotations, output, config_file, init, val_genomes, val_annotations, val_records,
+          metrics_path, resume, no_progress, **overrides) -> None:
+    """Train the CNN + bidirectional LSTM on annotated genomes.
+
+    GENOMES are FASTA (with -a annotations), GenBank or EMBL files. Every option can also live in
+    --config FILE.yaml; options given here win. The best epoch (validation coding F1, or bits per
+    base for --objective lm) is written to OUTPUT; per-epoch metrics go to a JSONL file.
+    """
+    from .config import load_config
+    from .train import TrainInputs, run
+
+    if val_records is not None:
+        overrides["val_records"] = [r for r in val_records.split(",") if r]
+    cfg = load_config(config_file, overrides)
+    inputs = TrainInputs(list(genomes), list(annotations), list(val_genomes), list(val_annotations))
+    best = run(cfg, inputs, output, metrics_path=metrics_path, init=init, resume=resume,
+               progress=not no_progress)
+    click.echo(json.dumps(best, sort_keys=True), err=True)
+
+
+for _name in ("predict", "evaluate", "probe"):
     _not_yet(_name)

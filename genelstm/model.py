@@ -1,0 +1,131 @@
+"""The network: CNN motif front-end -> downsampling -> stacked bidirectional LSTM -> heads.
+
+Heads, all at base resolution:
+
+* region: per strand, logits over labels.REGIONS;
+* events: per strand, one logit per labels.EVENTS;
+* next base: logits over ACGT for base t computed without base t (see ``_next_base``).
+
+The LSTM runs on chunks of ``pool`` bases, which is what makes it fast on a CPU; base-exact
+boundaries come back through a skip connection from the base-resolution CNN features.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .config import ModelConfig
+from .labels import EVENTS, REGIONS
+
+N_IN = 5  # one-hot ACGT (N = all zero) + soft-mask flag
+MIX = 64  # width of the chunk-level LSTM input and of the base-level head features
+
+
+def one_hot(codes: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
+    """(B, L) codes 0-4 and soft mask -> (B, 5, L) float input."""
+    x = F.one_hot(codes.long().clamp(max=4), 5)[..., :4].float()
+    return torch.cat([x, soft.float().unsqueeze(-1)], dim=-1).transpose(1, 2)
+
+
+class GeneLSTM(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c, h, m = cfg.conv_channels, cfg.hidden, MIX
+        convs: list[nn.Module] = []
+        cin = N_IN
+        for k in cfg.conv_kernels:
+            convs += [nn.Conv1d(cin, c, k, padding=k // 2), nn.GELU()]
+            cin = c
+        self.cnn = nn.Sequential(*convs)
+        #: how far (in bases) a CNN feature sees to either side; the next-base head must stay clear of it
+        self.radius = sum(k // 2 for k in cfg.conv_kernels)
+        self.down = nn.Conv1d(c, m, cfg.pool, stride=cfg.pool)
+        # Two directional stacks rather than nn.LSTM(bidirectional=True): in a stacked bidirectional
+        # nn.LSTM the second layer's forward cell reads the first layer's backward output, so no state
+        # would be free of the future, and the next-base head would leak.
+        rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
+        kw = dict(num_layers=cfg.layers, batch_first=True, dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.fwd = rnn(m, h, **kw)
+        self.bwd = rnn(m, h, **kw)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.tag_chunk = nn.Linear(2 * h, m)
+        self.tag_base = nn.Conv1d(c, m, 1)
+        self.region_head = nn.Conv1d(m, 2 * len(REGIONS), 1)
+        self.event_head = nn.Conv1d(m, 2 * len(EVENTS), 5, padding=2)
+        self.lm_chunk = nn.Linear(2 * h, m)
+        self.lm_left = nn.Conv1d(4, m, cfg.lm_context)
+        self.lm_right = nn.Conv1d(4, m, cfg.lm_context)
+        self.lm_head = nn.Linear(m, 4)
+        self._init_forget_bias()
+
+    def _init_forget_bias(self) -> None:
+        """PyTorch orders LSTM gates (input, forget, cell, output): set the forget slice of both biases
+        so their sum is ``forget_bias``. A positive start keeps the cell's memory open early on."""
+        if self.cfg.cell != "lstm":
+            return
+        h = self.cfg.hidden
+        for stack in (self.fwd, self.bwd):
+            for name, p in stack.named_parameters():
+                if name.startswith("bias"):
+                    with torch.no_grad():
+                        p[h : 2 * h].fill_(self.cfg.forget_bias / 2)
+
+    @property
+    def chunk_shift(self) -> int:
+        """Chunks to skip so the LSTM context for base t has never seen base t through the CNN."""
+        return math.ceil(self.radius / self.cfg.pool)
+
+    def encode(self, codes: torch.Tensor, soft: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(one-hot input (B,5,L), CNN features (B,C,L), LSTM states (B,T,2H) as [forward | backward])."""
+        p = self.cfg.pool
+        if codes.shape[1] % p:
+            raise ValueError(f"sequence length {codes.shape[1]} is not a multiple of pool {p}")
+        x = one_hot(codes, soft)
+        feats = self.cnn(x)
+        chunks = self.down(feats).transpose(1, 2)  # (B, T, MIX)
+        f, _ = self.fwd(chunks)
+        b, _ = self.bwd(chunks.flip(1))
+        return x, feats, torch.cat([f, b.flip(1)], dim=2)
+
+    def forward(self, codes: torch.Tensor, soft: torch.Tensor, *, lm: bool = True,
+                tag: bool = True) -> dict[str, torch.Tensor]:
+        """codes/soft (B, L) with L a multiple of pool -> dict of (B, ..., L) logits."""
+        bsz, length = codes.shape
+        p = self.cfg.pool
+        x, feats, out = self.encode(codes, soft)
+        out = self.drop(out)
+        res: dict[str, torch.Tensor] = {}
+        if tag:
+            up = self.tag_chunk(out).transpose(1, 2).repeat_interleave(p, dim=2)
+            mixed = F.gelu(up + self.tag_base(feats))
+            res["region"] = self.region_head(mixed).view(bsz, 2, len(REGIONS), length)
+            res["events"] = self.event_head(mixed).view(bsz, 2, len(EVENTS), length)
+        if lm:
+            res["next_base"] = self._next_base(x[:, :4], out)
+        return res
+
+    def _next_base(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Logits (B, 4, L) for base t from bases < t and > t only.
+
+        The forward stack's state of chunk j has seen CNN features up to the end of chunk j, and
+        those see ``radius`` bases further; so base t in chunk j takes the forward state of chunk
+        j - 1 - shift and the backward state of chunk j + 1 + shift. The bases in between come from
+        causal (left) and anti-causal (right) convolutions that exclude t itself.
+        """
+        bsz, _, length = x.shape
+        p, h, s = self.cfg.pool, self.cfg.hidden, self.chunk_shift
+        fwd, bwd = out[..., :h], out[..., h:]
+        t = fwd.shape[1]
+        zeros = fwd.new_zeros(bsz, s + 1, h)
+        fwd_ctx = torch.cat([zeros, fwd], dim=1)[:, :t]
+        bwd_ctx = torch.cat([bwd, zeros], dim=1)[:, s + 1 :]
+        ctx = self.lm_chunk(torch.cat([fwd_ctx, bwd_ctx], dim=2)).transpose(1, 2).repeat_interleave(p, dim=2)
+        k = self.cfg.lm_context
+        left = self.lm_left(F.pad(x, (k, 0)))[..., :length]  # position t sees t-k .. t-1
+        right = self.lm_right(F.pad(x, (0, k)))[..., 1 : length + 1]  # position t sees t+1 .. t+k
+        hidden = F.gelu(ctx + left + right).transpose(1, 2)
+        return self.lm_head(hidden).transpose(1, 2)

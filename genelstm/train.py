@@ -1,0 +1,321 @@
+"""Training: multi-task (gene tagging + next-base modelling), reproducible and resumable.
+
+Reproducibility comes from seeding everything per epoch from (seed, epoch): a run resumed at an
+epoch boundary draws exactly the windows and dropout masks the uninterrupted run would have.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from . import checkpoint
+from .alphabet import N_CODE
+from .annotation import AnnotatedGenome, load_all
+from .config import TrainConfig
+from .dataset import Batch, Tracks, cut, random_picks, tiled_picks, tracks_of
+from .errors import GenelstmError, InputError
+from .labels import CDS1, CDS3, EVENTS, REGIONS
+from .model import GeneLSTM
+from .windows import split_records
+
+log = logging.getLogger(__name__)
+LN2 = math.log(2)
+
+
+@dataclass
+class TrainInputs:
+    genomes: list[str]
+    annotations: list[str] = field(default_factory=list)
+    val_genomes: list[str] = field(default_factory=list)
+    val_annotations: list[str] = field(default_factory=list)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise GenelstmError("--device cuda asked for, but this torch sees no CUDA device")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise GenelstmError("--device mps asked for, but MPS is not available")
+    return torch.device(name)
+
+
+def set_threads(threads: int | None) -> None:
+    """Explicit threads: on a busy 2-core machine one thread is often faster than two."""
+    if threads:
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass  # already set in this process
+
+
+def prepare_data(cfg: TrainConfig, inputs: TrainInputs) -> tuple[list[Tracks], list[Tracks], dict]:
+    """Training and validation tracks, split by whole records or by whole genomes, and a summary."""
+    train_ag = load_all(inputs.genomes, inputs.annotations)
+    tracks: list[Tracks] = []
+    summary: dict = {"genomes": [], "val_genomes": []}
+    for ag in train_ag:
+        annotated = ag.annotated
+        if cfg.objective != "lm" and not annotated:
+            raise InputError(ag.sources[0], "no annotation for this genome: give -a, or use --objective lm")
+        tracks += tracks_of(ag, annotated=annotated)
+        summary["genomes"].append(_genome_summary(ag, annotated))
+    val_tracks: list[Tracks] = []
+    if inputs.val_genomes:
+        if any(r is not None for r in (cfg.val_records, cfg.val_pattern, cfg.val_fraction)):
+            raise InputError("command line", "give validation genomes or a record split, not both")
+        for ag in load_all(inputs.val_genomes, inputs.val_annotations):
+            annotated = ag.annotated
+            val_tracks += tracks_of(ag, annotated=annotated)
+            summary["val_genomes"].append(_genome_summary(ag, annotated))
+        train_tracks = tracks
+    else:
+        try:
+            train_ids, val_ids = split_records([t.record for t in tracks], val_records=cfg.val_records,
+                                               val_pattern=cfg.val_pattern, val_fraction=cfg.val_fraction,
+                                               seed=cfg.seed)
+        except ValueError as exc:
+            raise InputError("command line", str(exc)) from None
+        val_set = set(val_ids)
+        train_tracks = [t for t in tracks if t.record not in val_set]
+        val_tracks = [t for t in tracks if t.record in val_set]
+    if not train_tracks:
+        raise InputError("command line", "the split leaves no training records")
+    summary["train_records"] = len(train_tracks)
+    summary["train_bases"] = int(sum(t.length for t in train_tracks))
+    summary["val_records"] = [t.record for t in val_tracks]
+    summary["val_bases"] = int(sum(t.length for t in val_tracks))
+    return train_tracks, val_tracks, summary
+
+
+def _genome_summary(ag: AnnotatedGenome, annotated: bool) -> dict:
+    valid = sum(1 for c in ag.checked if c.valid)
+    return {"sources": [os.path.basename(s) for s in ag.sources], "records": len(ag.genome.records),
+            "bases": sum(r.length for r in ag.genome), "annotated": annotated,
+            "genes_valid": valid, "genes_masked": len(ag.checked) - valid, "masked_reasons": ag.masked_reasons()}
+
+
+def losses(out: dict[str, torch.Tensor], batch: Batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
+    """Masked region cross-entropy, event BCE (positives up-weighted: they are rare) and next-base CE."""
+    res: dict[str, torch.Tensor] = {}
+    if "region" in out:
+        known = ~batch.mask
+        logits = out["region"].permute(0, 1, 3, 2)[known]  # (n, R)
+        res["region"] = F.cross_entropy(logits, batch.region[known]) if logits.numel() else logits.sum()
+        ev_logits = out["events"].permute(0, 1, 3, 2)[known]
+        ev_target = batch.events.permute(0, 1, 3, 2)[known]
+        pw = torch.full((len(EVENTS),), cfg.event_pos_weight, device=ev_logits.device)
+        res["events"] = (F.binary_cross_entropy_with_logits(ev_logits, ev_target, pos_weight=pw)
+                         if ev_logits.numel() else ev_logits.sum())
+    if "next_base" in out:
+        ok = batch.codes != N_CODE
+        logits = out["next_base"].permute(0, 2, 1)[ok]
+        res["lm"] = F.cross_entropy(logits, batch.codes[ok]) if logits.numel() else logits.sum()
+    total = res.get("region", 0) + res.get("events", 0) + cfg.lm_weight * res.get("lm", 0)
+    res["total"] = total
+    return res
+
+
+def _f1(tp: float, fp: float, fn: float) -> float:
+    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
+
+
+@torch.no_grad()
+def validate(model: GeneLSTM, tracks: list[Tracks], cfg: TrainConfig, device: torch.device) -> dict:
+    """Per-class region F1, coding F1, boundary-event F1 (exact base, p > 0.5) and bits/base."""
+    if not tracks:
+        return {}
+    model.eval()
+    want_tag, want_lm = cfg.objective != "lm", cfg.objective != "tag"
+    picks = tiled_picks(tracks, cfg.window, cfg.val_max_bases)
+    conf = np.zeros((len(REGIONS), len(REGIONS)), np.int64)
+    ev = np.zeros((len(EVENTS), 3), np.int64)  # tp, fp, fn
+    sums = {"region": 0.0, "events": 0.0, "lm": 0.0}
+    n_batches, bits, n_bases = 0, 0.0, 0
+    for i in range(0, len(picks), cfg.batch_size):
+        batch = cut(tracks, picks[i : i + cfg.batch_size], cfg.window).to(device)
+        out = model(batch.codes, batch.soft, lm=want_lm, tag=want_tag)
+        ls = losses(out, batch, cfg)
+        n_batches += 1
+        for k in sums:
+            if k in ls:
+                sums[k] += float(ls[k])
+        if want_tag:
+            known = ~batch.mask
+            pred = out["region"].argmax(2)[known].cpu().numpy()
+            true = batch.region[known].cpu().numpy()
+            np.add.at(conf, (true, pred), 1)
+            p_ev = (out["events"] > 0).permute(0, 1, 3, 2)[known].cpu().numpy()
+            t_ev = batch.events.permute(0, 1, 3, 2)[known].cpu().numpy() > 0.5
+            ev[:, 0] += (p_ev & t_ev).sum(0)
+            ev[:, 1] += (p_ev & ~t_ev).sum(0)
+            ev[:, 2] += (~p_ev & t_ev).sum(0)
+        if want_lm:
+            ok = batch.codes != N_CODE
+            logp = F.log_softmax(out["next_base"], dim=1)
+            nll = -logp.gather(1, batch.codes.clamp(max=3).unsqueeze(1)).squeeze(1)[ok]
+            bits += float(nll.sum()) / LN2
+            n_bases += int(ok.sum())
+    res: dict = {}
+    if want_tag:
+        tp = np.diag(conf)
+        res["val_region_f1"] = {name: round(_f1(tp[i], conf[:, i].sum() - tp[i], conf[i].sum() - tp[i]), 6)
+                                for i, name in enumerate(REGIONS) if conf[i].sum() or conf[:, i].sum()}
+        coding = slice(CDS1, CDS3 + 1)
+        c_tp = conf[coding, coding].sum()
+        res["val_coding_f1"] = round(_f1(c_tp, conf[:, coding].sum() - c_tp, conf[coding, :].sum() - c_tp), 6)
+        res["val_event_f1"] = {name: round(_f1(*ev[i]), 6) for i, name in enumerate(EVENTS) if ev[i].sum()}
+        res["val_region_loss"] = round(sums["region"] / n_batches, 6)
+        res["val_event_loss"] = round(sums["events"] / n_batches, 6)
+    if want_lm:
+        res["val_bits_per_base"] = round(bits / max(n_bases, 1), 6)
+    return res
+
+
+def _score(metrics: dict, cfg: TrainConfig) -> float:
+    """Higher is better: coding F1 when tagging, otherwise minus bits/base."""
+    if cfg.objective == "lm":
+        return -metrics.get("val_bits_per_base", float("inf"))
+    return metrics.get("val_coding_f1", 0.0) - 0.001 * metrics.get("val_bits_per_base", 0.0)
+
+
+def _schedule(cfg: TrainConfig, total_steps: int):
+    warm = max(1, min(cfg.warmup_steps, total_steps // 10 or 1))
+
+    def f(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        frac = (step - warm) / max(1, total_steps - warm)
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
+
+    return f
+
+
+def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_path: str | Path | None = None,
+        init: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
+    """Train and write the best checkpoint to ``output``; returns its validation metrics."""
+    output = Path(output)
+    if not output.parent.exists():
+        raise InputError(output, "output folder does not exist")
+    metrics_path = Path(metrics_path) if metrics_path else output.with_suffix(".metrics.jsonl")
+    state_path = Path(str(output) + ".resume")
+    set_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    if init:
+        cfg.model = checkpoint.model_config_of(init)
+    train_tracks, val_tracks, data = prepare_data(cfg, inputs)
+    if not val_tracks:
+        log.warning("no validation records: early stopping is off and the last epoch is kept")
+    torch.manual_seed(cfg.seed)
+    model = GeneLSTM(cfg.model).to(device)
+    if init:
+        init_model, _, _ = checkpoint.load_model(init)
+        model.load_state_dict(init_model.state_dict())
+        data["init"] = os.path.basename(str(init))
+    spe = cfg.steps_per_epoch or max(1, math.ceil(data["train_bases"] / (cfg.batch_size * cfg.window)))
+    total_steps = spe * cfg.epochs
+    if cfg.max_steps:
+        total_steps = min(total_steps, cfg.max_steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(cfg, total_steps))
+    start_epoch, step, best, best_epoch, bad = 0, 0, -float("inf"), -1, 0
+    best_metrics: dict = {}
+    if resume and state_path.exists():
+        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        if st.get("config") != cfg.to_dict():
+            raise InputError(state_path, "--resume with different options than the interrupted run")
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["optimizer"])
+        sched.load_state_dict(st["scheduler"])
+        start_epoch, step, best, best_epoch, bad = st["epoch"], st["step"], st["best"], st["best_epoch"], st["bad"]
+        best_metrics = json.loads(st["best_metrics"])
+        _truncate_metrics(metrics_path, start_epoch)
+        log.info("resuming after epoch %d (step %d)", start_epoch, step)
+    elif metrics_path.exists():
+        metrics_path.unlink()
+    want_tag, want_lm = cfg.objective != "lm", cfg.objective != "tag"
+    t0 = time.time()
+    seen = 0
+    for epoch in range(start_epoch, cfg.epochs):
+        if step >= total_steps or (val_tracks and bad >= cfg.patience):
+            break
+        torch.manual_seed(cfg.seed * 1_000_003 + epoch)
+        rng = np.random.default_rng([cfg.seed, epoch])
+        model.train()
+        sums: dict[str, float] = {}
+        n = 0
+        bar = tqdm(total=min(spe, total_steps - step), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
+                   file=sys.stderr, disable=not progress, leave=False)
+        while n < spe and step < total_steps:
+            batch = cut(train_tracks, random_picks(train_tracks, cfg.batch_size, cfg.window, rng), cfg.window)
+            batch = batch.to(device)
+            out = model(batch.codes, batch.soft, lm=want_lm, tag=want_tag)
+            ls = losses(out, batch, cfg)
+            opt.zero_grad(set_to_none=True)
+            ls["total"].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            step += 1
+            n += 1
+            seen += batch.bases
+            for k, v in ls.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            bar.set_postfix(loss=f"{float(ls['total']):.3f}", bases_s=f"{seen / (time.time() - t0):,.0f}")
+            bar.update()
+        bar.close()
+        row = {"epoch": epoch + 1, "step": step, "lr": round(sched.get_last_lr()[0], 8)}
+        row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v / n, 6) for k, v in sums.items()})
+        row.update(validate(model, val_tracks, cfg, device))
+        with open(metrics_path, "a") as fh:
+            fh.write(json.dumps(row, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        score = _score(row, cfg)
+        if not val_tracks or score > best:
+            best, best_epoch, bad, best_metrics = score, epoch + 1, 0, row
+            checkpoint.atomic_save(checkpoint.model_payload(model, cfg, data=data, metrics=row, epoch=epoch + 1),
+                                   output)
+        else:
+            bad += 1
+        log.info("epoch %d: %s", epoch + 1, _brief(row))
+        checkpoint.atomic_save({
+            "config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(), "epoch": epoch + 1, "step": step, "best": best,
+            "best_epoch": best_epoch, "bad": bad, "best_metrics": json.dumps(best_metrics),
+        }, state_path)
+    elapsed = time.time() - t0
+    if state_path.exists():
+        state_path.unlink()
+    log.info("trained %d steps in %.0f s (%.0f bases/s); best epoch %d", step, elapsed,
+             seen / max(elapsed, 1e-9), best_epoch)
+    return best_metrics
+
+
+def _brief(row: dict) -> str:
+    keys = ("train_loss", "val_coding_f1", "val_bits_per_base")
+    return ", ".join(f"{k}={row[k]}" for k in keys if k in row)
+
+
+def _truncate_metrics(path: Path, epochs: int) -> None:
+    """Keep the rows of completed epochs only: the resumed run writes the rest again."""
+    if not path.exists():
+        return
+    rows = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    path.write_text("".join(ln + "\n" for ln in rows[:epochs]))
