@@ -75,11 +75,13 @@ def load_all(genome_paths: list[str | Path], annotations: list[str | Path] | Non
     """Read several genomes; each annotation row goes to the genome that holds its sequence ID."""
     loaded = [(p, *read_genome(p)) for p in genome_paths]
     owner: dict[str, int] = {}
-    for i, (p, genome, _) in enumerate(loaded):
-        for rid in genome.records:
-            if rid in owner:
-                raise InputError(p, f"record ID also in {loaded[owner[rid]][0]}", record=rid)
-            owner[rid] = i
+    if annotations:
+        # rows are matched by sequence ID, which must then say which genome it means
+        for i, (p, genome, _) in enumerate(loaded):
+            for rid in genome.records:
+                if rid in owner:
+                    raise InputError(p, f"record ID also in {loaded[owner[rid]][0]}", record=rid)
+                owner[rid] = i
     union = _Union([g for _, g, _ in loaded], owner)
     extra: list[list[Gene]] = [[] for _ in loaded]
     used: list[list[str]] = [[] for _ in loaded]

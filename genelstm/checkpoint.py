@@ -5,6 +5,7 @@ a checkpoint from someone else can never run code on your machine.
 """
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import tempfile
@@ -39,19 +40,24 @@ def atomic_save(obj: Any, path: str | Path) -> None:
         raise
 
 
+def plain(obj: Any) -> Any:
+    """JSON-shaped copy (numpy scalars become Python numbers) so weights_only loading accepts it."""
+    return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+
+
 def model_payload(model: GeneLSTM, cfg: TrainConfig, *, data: dict, metrics: dict, epoch: int) -> dict:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "config": cfg.to_dict(),
         "alphabet": ALPHABET,
         "regions": list(REGIONS),
         "events": list(EVENTS),
         "seed": cfg.seed,
-        "data": data,
-        "metrics": metrics,
+        "data": plain(data),
+        "metrics": plain(metrics),
         "epoch": epoch,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }

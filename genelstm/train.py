@@ -277,12 +277,13 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
             seen += batch.bases
             for k, v in ls.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
-            bar.set_postfix(loss=f"{float(ls['total']):.3f}", bases_s=f"{seen / (time.time() - t0):,.0f}")
+            bar.set_postfix(loss=f"{float(ls['total'].detach()):.3f}", bases_s=f"{seen / (time.time() - t0):,.0f}")
             bar.update()
         bar.close()
         row = {"epoch": epoch + 1, "step": step, "lr": round(sched.get_last_lr()[0], 8)}
         row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v / n, 6) for k, v in sums.items()})
         row.update(validate(model, val_tracks, cfg, device))
+        row = checkpoint.plain(row)
         with open(metrics_path, "a") as fh:
             fh.write(json.dumps(row, sort_keys=True) + "\n")
             fh.flush()
@@ -298,7 +299,7 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
         checkpoint.atomic_save({
             "config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(), "epoch": epoch + 1, "step": step, "best": best,
-            "best_epoch": best_epoch, "bad": bad, "best_metrics": json.dumps(best_metrics),
+            "best_epoch": best_epoch, "bad": bad, "best_metrics": json.dumps(checkpoint.plain(best_metrics)),
         }, state_path)
     elapsed = time.time() - t0
     if state_path.exists():

@@ -1,0 +1,137 @@
+"""Training end to end on small data: bits/base on random DNA, reproducibility, resume after SIGKILL."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from genelstm import checkpoint
+from genelstm.config import TrainConfig, load_config
+from genelstm.errors import InputError
+from genelstm.train import TrainInputs, run
+from conftest import TEST_DATA
+
+SMALL = dict(hidden=16, layers=1, conv_channels=8, batch_size=4, window=540, threads=1)
+
+
+def small_cfg(**kw) -> TrainConfig:
+    return load_config(None, {**SMALL, **kw})
+
+
+def random_fasta(path, n, seed, records=4):
+    rng = random.Random(seed)
+    with open(path, "w") as fh:
+        for r in range(records):
+            seq = "".join(rng.choice("ACGT") for _ in range(n // records))
+            fh.write(f">r{r}\n{seq}\n")
+    return path
+
+
+def test_lm_on_uniform_random_dna_scores_two_bits(tmp_path):
+    train = random_fasta(tmp_path / "train.fa", 120_000, 1)
+    fresh = random_fasta(tmp_path / "fresh.fa", 60_000, 2)
+    cfg = small_cfg(objective="lm", epochs=2, steps_per_epoch=40, batch_size=8, lr=3e-3)
+    best = run(cfg, TrainInputs([str(train)], val_genomes=[str(fresh)]), tmp_path / "m.pt", progress=False)
+    assert abs(best["val_bits_per_base"] - 2.0) <= 0.03, best
+
+
+def _train_small(tmp_path, name, **kw):
+    cfg = small_cfg(epochs=3, steps_per_epoch=3, **kw)
+    inputs = TrainInputs([str(TEST_DATA / "synthetic_prok.fa"), str(TEST_DATA / "phiX174_NC_001422.gbk.gz")],
+                         [str(TEST_DATA / "synthetic_prok.gff3")])
+    cfg.val_records = ["synth2"]
+    run(cfg, inputs, tmp_path / f"{name}.pt", progress=False)
+    return (tmp_path / f"{name}.metrics.jsonl").read_text()
+
+
+def test_same_seed_same_metrics_file(tmp_path):
+    a = _train_small(tmp_path, "a")
+    b = _train_small(tmp_path, "b")
+    assert a == b and len(a.splitlines()) == 3
+    c = _train_small(tmp_path, "c", seed=5)
+    assert c != a
+
+
+def test_checkpoint_carries_what_it_needs_and_loads_safely(tmp_path):
+    _train_small(tmp_path, "m")
+    ck = checkpoint.read(tmp_path / "m.pt")
+    assert ck["alphabet"] == "ACGTN" and ck["regions"][0] == "intergenic" and ck["events"][0] == "start"
+    assert ck["package_version"] and ck["torch_version"] == torch.__version__ and ck["seed"] == 0
+    assert ck["config"]["model"]["hidden"] == 16
+    assert ck["data"]["val_records"] == ["synth2"] and ck["data"]["train_records"] == 2
+    model, cfg, _ = checkpoint.load_model(tmp_path / "m.pt")
+    assert cfg.model.hidden == 16 and not model.training
+
+
+def test_corrupt_and_foreign_checkpoints_give_clear_errors(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(InputError, match="not a readable genelstm checkpoint"):
+        checkpoint.read(bad)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(InputError, match="not a genelstm checkpoint"):
+        checkpoint.read(foreign)
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "genelstm-checkpoint", "x": Evil()}, evil)
+    with pytest.raises(InputError, match="not a readable genelstm checkpoint"):
+        checkpoint.read(evil)
+
+
+def test_config_file_with_command_line_overrides(tmp_path):
+    y = tmp_path / "c.yaml"
+    y.write_text("epochs: 7\nbatch_size: 3\nmodel:\n  hidden: 33\n  cell: gru\n")
+    cfg = load_config(y, {"batch_size": 5, "threads": None})
+    assert (cfg.epochs, cfg.batch_size, cfg.model.hidden, cfg.model.cell) == (7, 5, 33, "gru")
+    y.write_text("epochs: 7\nbogus: 1\n")
+    with pytest.raises(InputError, match="unknown option\\(s\\): bogus"):
+        load_config(y, {})
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "genelstm", "train", *map(str, args)]
+
+
+def test_resume_after_sigkill_gives_the_same_metrics(tmp_path):
+    common = [TEST_DATA / "synthetic_prok.fa", "-a", TEST_DATA / "synthetic_prok.gff3",
+              "--val-records", "synth2", "--epochs", "5", "--steps-per-epoch", "6", "--window", "540",
+              "--batch-size", "4", "--hidden", "16", "--layers", "1", "--threads", "1", "--no-progress"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    subprocess.run(_cli(*common, "-o", tmp_path / "full.pt"), check=True, env=env, capture_output=True)
+    want = (tmp_path / "full.metrics.jsonl").read_text()
+    metrics = tmp_path / "killed.metrics.jsonl"
+    proc = subprocess.Popen(_cli(*common, "-o", tmp_path / "killed.pt"), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(metrics.read_text().splitlines())
+    assert done < 5, "the run finished before it could be killed"
+    assert (tmp_path / "killed.pt.resume").exists()
+    subprocess.run(_cli(*common, "-o", tmp_path / "killed.pt", "--resume"), check=True, env=env,
+                   capture_output=True)
+    assert metrics.read_text() == want
+    assert not (tmp_path / "killed.pt.resume").exists()
+    a = checkpoint.read(tmp_path / "full.pt")["state_dict"]
+    b = checkpoint.read(tmp_path / "killed.pt")["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_tag_objective_needs_an_annotation(tmp_path):
+    cfg = small_cfg(objective="both")
+    with pytest.raises(InputError, match="no annotation for this genome"):
+        run(cfg, TrainInputs([str(TEST_DATA / "synthetic_prok.fa")]), tmp_path / "m.pt", progress=False)
