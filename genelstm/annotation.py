@@ -228,6 +228,7 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
                 if len(f) != 9:
                     raise InputError(path, f"expected 9 tab-separated columns, found {len(f)}", line=lineno)
                 seqid, _, ftype, start_s, end_s, _, strand_s, phase_s, attr_s = f
+                seqid = urllib.parse.unquote(seqid)
                 try:
                     start, end = int(start_s) - 1, int(end_s)
                 except ValueError:

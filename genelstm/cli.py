@@ -142,5 +142,85 @@ def train(genomes, annotations, output, config_file, init, val_genomes, val_anno
     click.echo(json.dumps(best, sort_keys=True), err=True)
 
 
-for _name in ("predict", "evaluate", "probe"):
+@main.command()
+@click.argument("genome", type=click.Path(dir_okay=False))
+@click.option("-m", "--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Trained checkpoint.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="GFF3 to write ('-' for stdout).")
+@click.option("--proteins", type=click.Path(dir_okay=False), help="Also write protein FASTA here.")
+@click.option("--cds", type=click.Path(dir_okay=False), help="Also write CDS nucleotide FASTA here.")
+@click.option("--tracks", type=click.Path(file_okay=False), help="Folder for bedGraph probability tracks.")
+@click.option("--mode", type=click.Choice(["prokaryote", "eukaryote"]), help="Gene grammar [from the model].")
+@click.option("--table", type=click.IntRange(1, 33), default=11, show_default=True, help="NCBI translation table.")
+@click.option("--min-score", type=float, default=0.0, show_default=True,
+              help="Gene score threshold (log-odds): higher for precision, lower for sensitivity.")
+@click.option("--min-length", type=click.IntRange(3), default=90, show_default=True, help="Shortest gene (bp, with stop).")
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True, help="Windows per forward pass.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="cpu", show_default=True)
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_user_errors
+def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_score, min_length, batch_size,
+            device, threads, no_progress) -> None:
+    """Predict genes in GENOME (FASTA, plain or gzip, or GenBank/EMBL) and write sorted GFF3.
+
+    Every record of any length is read window by window; both strands are searched. With no genes
+    found the GFF3 is still valid (header only) and the exit code is 0.
+    """
+    import os
+
+    from . import checkpoint
+    from .annotation import read_genome
+    from .predict import PredictOptions, run
+    from .train import pick_device, set_threads
+
+    set_threads(threads)
+    model, _, ck = checkpoint.load_model(model_path)
+    dev = pick_device(device)
+    model.to(dev)
+    g, _ = read_genome(genome)
+    opts = PredictOptions(mode=mode or ck.get("data", {}).get("mode", "prokaryote"), table=table,
+                          min_score=min_score, min_length=min_length, batch_size=batch_size)
+    n = run(model, os.path.basename(model_path), g, output, opts, proteins=proteins, cds=cds, tracks=tracks,
+            device=dev, progress=not no_progress)
+    if n == 0:
+        click.echo("genelstm: no genes found; the GFF3 has a header and no features", err=True)
+    log.info("%d genes written to %s", n, output)
+
+
+@main.command()
+@click.option("-r", "--reference", required=True, type=click.Path(dir_okay=False),
+              help="Reference annotation: GFF3, GTF, GenBank or EMBL.")
+@click.option("-p", "--prediction", required=True, type=click.Path(dir_okay=False), help="Predicted GFF3.")
+@click.option("-g", "--genome", type=click.Path(dir_okay=False),
+              help="Genome FASTA for a GFF3/GTF reference (lets CDS without their stop codon be completed).")
+@click.option("-k", "--tolerance", type=click.IntRange(0), default=0, show_default=True,
+              help="Boundary events match within this many bp.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write all numbers as JSON.")
+@click.option("--tsv", "tsv_out", type=click.Path(dir_okay=False), help="Write the table as TSV.")
+@_user_errors
+def evaluate(reference, prediction, genome, tolerance, json_out, tsv_out) -> None:
+    """Compare predicted genes with a reference: bases, exons, genes (three rules), boundary events.
+
+    Prints a table of sensitivity, precision and F1 on stdout.
+    """
+    from . import evaluate as ev
+    from .predict import atomic_text
+
+    ev.check_inputs(reference, genome)
+    g, ref, pred, skipped = ev.reference_models(reference, genome, prediction)
+    if skipped:
+        log.info("%d reference genes left out (pseudogenes, trans-spliced)", skipped)
+    res = ev.evaluate(g, ref, pred, tolerance=tolerance)
+    res["reference_genes_left_out"] = skipped
+    ev.write_table(sys.stdout, res)
+    if json_out:
+        with atomic_text(json_out) as fh:
+            ev.write_json(fh, res)
+    if tsv_out:
+        with atomic_text(tsv_out) as fh:
+            ev.write_tsv(fh, res)
+
+
+for _name in ("probe",):
     _not_yet(_name)

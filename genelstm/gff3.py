@@ -4,10 +4,21 @@ Writers take open handles so callers choose a file, stdout or memory.
 """
 from __future__ import annotations
 
+import urllib.parse
 from typing import Iterable, TextIO
 
 from .genemodel import Transcript
 from .sequence import Record
+
+
+
+def escape_seqid(seqid: str) -> str:
+    """Column 1 escaping of the GFF3 specification."""
+    return urllib.parse.quote(seqid, safe=".:^*$@!+_?-|")
+
+
+def _attr(value: str) -> str:
+    return urllib.parse.quote(value, safe=" /:.-_|!*@$^()[]{}'#")
 
 
 def cds_phases(tx: Transcript) -> list[int]:
@@ -19,33 +30,42 @@ def cds_phases(tx: Transcript) -> list[int]:
     return out
 
 
-def write_gff3(fh: TextIO, records: Iterable[Record], transcripts: Iterable[Transcript], *,
-               source: str = "genelstm", header: Iterable[str] = ()) -> None:
-    """Write transcripts as GFF3, one gene per transcript, sorted by record order then start."""
-    records = list(records)
-    order = {r.id: i for i, r in enumerate(records)}
+def write_header(fh: TextIO, records: Iterable[Record], comments: Iterable[str] = ()) -> None:
     fh.write("##gff-version 3\n")
     for r in records:
-        fh.write(f"##sequence-region {r.id} 1 {r.length}\n")
-    for line in header:
+        fh.write(f"##sequence-region {escape_seqid(r.id)} 1 {r.length}\n")
+    for line in comments:
         fh.write(f"# {line}\n")
-    txs = sorted(transcripts, key=lambda t: (order[t.seqid], t.start, t.end, t.strand))
-    for n, tx in enumerate(txs, 1):
+
+
+def write_genes(fh: TextIO, transcripts: Iterable[Transcript], *, source: str = "genelstm",
+                scores: Iterable[float | None] | None = None) -> None:
+    """Genes in the order given (callers sort); IDs come from each transcript's ``id``."""
+    txs = list(transcripts)
+    score_list = list(scores) if scores is not None else [None] * len(txs)
+    for tx, score in zip(txs, score_list):
         strand = "+" if tx.strand == 1 else "-"
-        gid = tx.id or f"gene{n}"
-        rows = [(tx.seqid, "gene", tx.start, tx.end, ".", f"ID={gid}"),
-                (tx.seqid, "mRNA", tx.start, tx.end, ".", f"ID={gid}.t1;Parent={gid}")]
-        partial = []
-        if tx.partial5:
-            partial.append("5'")
-        if tx.partial3:
-            partial.append("3'")
+        seqid = escape_seqid(tx.seqid)
+        gid = _attr(tx.id)
+        sc = "." if score is None else f"{score:.1f}"
+        gene_attrs = f"ID={gid}"
+        partial = [end for end, flag in (("5'", tx.partial5), ("3'", tx.partial3)) if flag]
         if partial:
-            rows[0] = rows[0][:5] + (rows[0][5] + ";partial=" + ",".join(partial),)
+            gene_attrs += ";partial=true;open_ends=" + _attr(",".join(partial))
         segs = sorted(zip(tx.cds, cds_phases(tx)))
-        for i, ((s, e), _) in enumerate(segs, 1):
-            rows.append((tx.seqid, "exon", s, e, ".", f"ID={gid}.t1.exon{i};Parent={gid}.t1"))
-        for (s, e), ph in segs:
-            rows.append((tx.seqid, "CDS", s, e, str(ph), f"ID={gid}.t1.cds;Parent={gid}.t1"))
-        for seqid, ftype, s, e, ph, attrs in rows:
-            fh.write(f"{seqid}\t{source}\t{ftype}\t{s + 1}\t{e}\t.\t{strand}\t{ph}\t{attrs}\n")
+        rows = [("gene", tx.start, tx.end, sc, ".", gene_attrs),
+                ("mRNA", tx.start, tx.end, sc, ".", f"ID={gid}.t1;Parent={gid}")]
+        rows += [("exon", s, e, ".", ".", f"ID={gid}.t1.exon{i};Parent={gid}.t1")
+                 for i, ((s, e), _) in enumerate(segs, 1)]
+        rows += [("CDS", s, e, ".", str(ph), f"ID={gid}.t1.cds;Parent={gid}.t1") for (s, e), ph in segs]
+        for ftype, s, e, score_col, ph, attrs in rows:
+            fh.write(f"{seqid}\t{source}\t{ftype}\t{s + 1}\t{e}\t{score_col}\t{strand}\t{ph}\t{attrs}\n")
+
+
+def write_gff3(fh: TextIO, records: Iterable[Record], transcripts: Iterable[Transcript], *,
+               source: str = "genelstm", comments: Iterable[str] = ()) -> None:
+    """A whole GFF3 file: header, then genes sorted by record order, start, end, strand."""
+    records = list(records)
+    order = {r.id: i for i, r in enumerate(records)}
+    write_header(fh, records, comments)
+    write_genes(fh, sorted(transcripts, key=lambda t: (order[t.seqid], t.start, t.end, t.strand)), source=source)

@@ -97,6 +97,9 @@ def prepare_data(cfg: TrainConfig, inputs: TrainInputs) -> tuple[list[Tracks], l
         val_tracks = [t for t in tracks if t.record in val_set]
     if not train_tracks:
         raise InputError("command line", "the split leaves no training records")
+    spliced = sum(g["genes_spliced"] for g in summary["genomes"])
+    valid = sum(g["genes_valid"] for g in summary["genomes"])
+    summary["mode"] = "eukaryote" if valid and spliced / valid > 0.05 else "prokaryote"
     summary["train_records"] = len(train_tracks)
     summary["train_bases"] = int(sum(t.length for t in train_tracks))
     summary["val_records"] = [t.record for t in val_tracks]
@@ -108,7 +111,8 @@ def _genome_summary(ag: AnnotatedGenome, annotated: bool) -> dict:
     valid = sum(1 for c in ag.checked if c.valid)
     return {"sources": [os.path.basename(s) for s in ag.sources], "records": len(ag.genome.records),
             "bases": sum(r.length for r in ag.genome), "annotated": annotated,
-            "genes_valid": valid, "genes_masked": len(ag.checked) - valid, "masked_reasons": ag.masked_reasons()}
+            "genes_valid": valid, "genes_spliced": sum(1 for c in ag.checked if c.valid and c.transcript.introns()),
+            "genes_masked": len(ag.checked) - valid, "masked_reasons": ag.masked_reasons()}
 
 
 def losses(out: dict[str, torch.Tensor], batch: Batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:

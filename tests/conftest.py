@@ -27,3 +27,17 @@ def shared_annotated() -> list[tuple[Path, list[Path]]]:
         if gff.exists():
             out.append((fa, [gff]))
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A small model trained for a few seconds on test_data: enough to exercise predict end to end."""
+    from genelstm.config import load_config
+    from genelstm.train import TrainInputs, run
+
+    out = tmp_path_factory.mktemp("model") / "tiny.pt"
+    cfg = load_config(None, dict(hidden=16, layers=1, conv_channels=8, batch_size=4, window=900, threads=1,
+                                 epochs=2, steps_per_epoch=8, objective="both"))
+    run(cfg, TrainInputs([str(TEST_DATA / "synthetic_prok.fa"), str(TEST_DATA / "phiX174_NC_001422.gbk.gz")],
+                         [str(TEST_DATA / "synthetic_prok.gff3")]), out, progress=False)
+    return out

@@ -1,0 +1,151 @@
+"""From per-base probabilities to gene models: an exact dynamic program over a gene grammar.
+
+Prokaryote grammar: a gene is an ORF of the translation table -- a start codon, in-frame sense
+codons, an in-frame stop -- at least ``min_length`` long; genes may overlap by at most
+``max_overlap`` bases. A gene's score is the sum over its bases of log P(its codon position) -
+log P(non-coding), plus the log-odds of the start and stop events at its ends. For each stop the
+best-scoring start is taken, then the set of genes with the largest total score is found exactly by
+weighted interval scheduling. ``min_score`` is the one knob: raise it for precision, lower it for
+sensitivity. ORFs cut by a record end are kept as partial genes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .alphabet import codon_table, reverse_complement_codes
+from .genemodel import Transcript
+from .infer import Probs
+from .labels import CDS1, CDS3, INTERGENIC, INTRON, START, STOP, UTR, EVENTS
+
+EPS = 1e-5
+_START_I, _STOP_I = EVENTS.index("start"), EVENTS.index("stop")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A predicted gene: its model and score."""
+
+    transcript: Transcript
+    score: float
+
+
+def _codon_ids(c: np.ndarray) -> np.ndarray:
+    """Codon index 0-63 starting at each base (-1 where an N is in it or the sequence ends)."""
+    n = len(c)
+    ids = np.full(n, -1, np.int64)
+    if n >= 3:
+        a, b, d = c[:-2].astype(np.int64), c[1:-1].astype(np.int64), c[2:].astype(np.int64)
+        ok = (a < 4) & (b < 4) & (d < 4)
+        ids[: n - 2] = np.where(ok, a * 16 + b * 4 + d, -1)
+    return ids
+
+
+def _ids(codons: frozenset[str]) -> np.ndarray:
+    return np.array([sum("ACGT".index(ch) * 4 ** (2 - i) for i, ch in enumerate(cd)) for cd in codons])
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p + EPS) - np.log(1 - p + EPS)
+
+
+def _candidates(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_length: int,
+                open5: bool, open3: bool) -> list[tuple[int, int, float, bool, bool]]:
+    """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``."""
+    n = len(c)
+    starts_set, stops_set = codon_table(table)
+    ids = _codon_ids(c)
+    is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
+    lp0 = np.log(region[INTERGENIC] + region[INTRON] + region[UTR] + EPS)
+    lpc = np.log(region[CDS1 : CDS3 + 1] + EPS)
+    start_lo, stop_lo = _logit(events[_START_I]), _logit(events[_STOP_I])
+    pos = np.arange(n)
+    out: list[tuple[int, int, float, bool, bool]] = []
+    for f in range(3):
+        x = lpc[(pos - f) % 3, pos] - lp0
+        S = np.concatenate([[0.0], np.cumsum(x)])
+        in_frame = pos % 3 == f
+        stops = np.flatnonzero(is_stop & in_frame)
+        starts = np.flatnonzero(is_start & in_frame)
+        k = np.searchsorted(stops, starts)
+        ends = np.where(k < len(stops), stops[np.minimum(k, len(stops) - 1)] + 3 if len(stops) else 0, -1)
+        complete = k < len(stops)
+        # 3' open: no stop before the record end; the gene ends at the last full codon
+        if open3:
+            last = f + 3 * ((n - f) // 3)
+            ends = np.where(complete, ends, last)
+        ok = (complete | open3) & (ends - starts >= min_length)
+        if ok.any():
+            st, en, kk, cp = starts[ok], ends[ok], k[ok], complete[ok]
+            val = -S[st] + start_lo[st]
+            order = np.lexsort((-val, kk))
+            first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
+            for i in first:
+                s, e = int(st[i]), int(en[i])
+                score = S[e] - S[s] + start_lo[s] + (stop_lo[e - 3] if cp[i] else 0.0)
+                out.append((s, e, float(score), False, not bool(cp[i])))
+        # 5' open: the ORF before the first in-frame stop, cut by the record start
+        if open5:
+            s = f
+            e = int(stops[0]) + 3 if len(stops) else (f + 3 * ((n - f) // 3) if open3 else -1)
+            if e > 0 and e - s >= min_length:
+                score = S[e] - S[s] + (stop_lo[e - 3] if len(stops) else 0.0)
+                out.append((s, e, float(score), True, not len(stops)))
+    return out
+
+
+def select(cands: list[tuple[int, int, float, int, bool, bool]], max_overlap: int, offset: float = 0.0) -> list[int]:
+    """Indices of the set with the highest total of (score - offset) in which consecutive genes
+    overlap by at most ``max_overlap`` bases."""
+    if not cands:
+        return []
+    starts = np.array([c[0] for c in cands])
+    ends = np.array([c[1] for c in cands])
+    scores = np.array([c[2] for c in cands]) - offset
+    order = np.lexsort((starts, ends))
+    e_sorted = ends[order]
+    best = np.zeros(len(order) + 1)
+    take = np.zeros(len(order), bool)
+    prev = np.searchsorted(e_sorted, starts[order] + max_overlap, side="right")
+    for i in range(len(order)):
+        j = min(prev[i], i)
+        with_i = scores[order[i]] + best[j]
+        if with_i > best[i]:
+            best[i + 1], take[i] = with_i, True
+        else:
+            best[i + 1] = best[i]
+    chosen, i = [], len(order)
+    while i > 0:
+        if take[i - 1]:
+            chosen.append(int(order[i - 1]))
+            i = min(prev[i - 1], i - 1)
+        else:
+            i -= 1
+    return chosen[::-1]
+
+
+def decode_prokaryote(codes: np.ndarray, probs: Probs, record: str, *, record_length: int, table: int = 11,
+                      min_length: int = 90, min_score: float = 0.0, max_overlap: int = 60) -> list[Call]:
+    """Genes in the block ``probs`` covers (``codes`` are the block's bases)."""
+    n = probs.end - probs.start
+    at_start, at_end = probs.start == 0, probs.end == record_length
+    cands: list[tuple[int, int, float, int, bool, bool]] = []
+    for strand in (1, -1):
+        if strand == 1:
+            c, reg, ev, o5, o3 = codes, probs.region[0], probs.events[0], at_start, at_end
+        else:
+            c, reg, ev = reverse_complement_codes(codes), probs.region[1][:, ::-1], probs.events[1][:, ::-1]
+            o5, o3 = at_end, at_start
+        for s, e, score, p5, p3 in _candidates(c, reg, ev, table=table, min_length=min_length, open5=o5, open3=o3):
+            if score <= min_score:  # the selection maximises the total of (score - min_score)
+                continue
+            if strand == -1:
+                s, e = n - e, n - s
+            cands.append((probs.start + s, probs.start + e, score, strand, p5, p3))
+    calls = []
+    for i in select(cands, max_overlap, min_score):
+        s, e, score, strand, p5, p3 = cands[i]
+        tx = Transcript(id="", seqid=record, strand=strand, cds=((s, e),), partial5=p5, partial3=p3, table=table)
+        calls.append(Call(tx, score))
+    return calls

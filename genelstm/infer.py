@@ -1,0 +1,74 @@
+"""Per-base probabilities from a trained model, window by window with centre cropping.
+
+Windows sit on a grid anchored to the record (not to the block being asked for), and only their
+central part is kept, so a base gets the same probabilities whichever block asks for it, and every
+kept base has at least ``margin`` bases of context on both sides (except at the record ends).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .alphabet import N_CODE
+from .model import GeneLSTM
+from .sequence import Genome
+
+
+@dataclass
+class Probs:
+    """Probabilities for bases [start, end) of a record, both strands (track 0 = forward)."""
+
+    start: int
+    end: int
+    region: np.ndarray  # (2, len(REGIONS), n) float32, sums to 1 over regions
+    events: np.ndarray  # (2, len(EVENTS), n) float32, independent sigmoids
+
+
+def _grid(window: int, margin: int, offset: int, a: int, b: int) -> list[int]:
+    """Starts of the windows whose kept centres cover [a, b)."""
+    step = window - 2 * margin
+    o = offset % step
+    k0 = (a - o) // step
+    k1 = -(-(b - o) // step)
+    return [k * step + o - margin for k in range(k0, k1)]
+
+
+@torch.no_grad()
+def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end: int, *, window: int = 9000,
+                  margin: int = 1800, batch_size: int = 8, offset: int = 0,
+                  device: torch.device = torch.device("cpu")) -> Probs:
+    """Region and event probabilities for record[start:end]."""
+    pool = model.cfg.pool
+    if window % pool:
+        raise ValueError(f"window {window} must be a multiple of the model's pool factor {pool}")
+    if not 0 <= margin < window // 2:
+        raise ValueError(f"margin must be in [0, {window // 2})")
+    length = genome.records[record].length
+    step = window - 2 * margin
+    n = end - start
+    region = np.zeros((2, model.region_head.out_channels // 2, n), np.float32)
+    events = np.zeros((2, model.event_head.out_channels // 2, n), np.float32)
+    starts = _grid(window, margin, offset, start, end)
+    model.eval()
+    for i in range(0, len(starts), batch_size):
+        group = starts[i : i + batch_size]
+        codes = np.full((len(group), window), N_CODE, np.uint8)
+        soft = np.zeros((len(group), window), bool)
+        for j, ws in enumerate(group):
+            a, b = max(ws, 0), min(ws + window, length)
+            if a < b:
+                c, s = genome.encode(record, a, b)
+                codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
+        out = model(torch.from_numpy(codes).long().to(device), torch.from_numpy(soft).to(device), lm=False)
+        reg = torch.softmax(out["region"].float(), dim=2).cpu().numpy()
+        ev = torch.sigmoid(out["events"].float()).cpu().numpy()
+        for j, ws in enumerate(group):
+            core_a, core_b = ws + margin, ws + margin + step
+            a, b = max(core_a, start), min(core_b, end)
+            if a >= b:
+                continue
+            region[:, :, a - start : b - start] = reg[j, :, :, a - ws : b - ws]
+            events[:, :, a - start : b - start] = ev[j, :, :, a - ws : b - ws]
+    return Probs(start, end, region, events)

@@ -1,0 +1,176 @@
+"""Genome-scale prediction: blocks of a record -> probabilities -> decoded genes -> GFF3 (+ FASTA, tracks).
+
+Records are processed in blocks with generous overlap, so memory depends on the block size, not on
+the contig length; a gene is reported by the block whose core holds its start.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Literal, TextIO
+
+import numpy as np
+import torch
+from Bio.Seq import Seq
+from tqdm import tqdm
+
+from . import __version__
+from .decode import Call, decode_prokaryote
+from .gff3 import escape_seqid, write_genes, write_header
+from .infer import Probs, probabilities
+from .labels import CDS1, CDS3, EVENTS
+from .model import GeneLSTM
+from .sequence import Genome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PredictOptions:
+    mode: Literal["prokaryote", "eukaryote"] = "prokaryote"
+    table: int = 11
+    min_score: float = 0.0
+    min_length: int = 90
+    max_overlap: int = 60
+    window: int = 9000
+    margin: int = 1800
+    batch_size: int = 8
+    block: int = 1_000_000
+    block_overlap: int = 60_000
+    offset: int = 0
+
+
+@contextmanager
+def atomic_text(path: str | Path | None) -> Iterator[TextIO | None]:
+    """Write to a temp file beside ``path`` and rename on success; '-' is stdout; None yields None."""
+    if path is None:
+        yield None
+        return
+    if str(path) == "-":
+        yield sys.stdout
+        return
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            yield fh
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _blocks(length: int, block: int) -> list[tuple[int, int]]:
+    return [(s, min(s + block, length)) for s in range(0, length, block)]
+
+
+def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOptions, *,
+                   device: torch.device, on_probs=None, bar: tqdm | None = None) -> list[Call]:
+    """Calls for one record, sorted by start."""
+    length = genome.records[record].length
+    calls: list[Call] = []
+    for core_a, core_b in _blocks(length, opts.block):
+        a, b = max(0, core_a - opts.block_overlap), min(length, core_b + opts.block_overlap)
+        probs = probabilities(model, genome, record, a, b, window=opts.window, margin=opts.margin,
+                              batch_size=opts.batch_size, offset=opts.offset, device=device)
+        if on_probs is not None:
+            on_probs(record, probs, core_a, core_b)
+        codes, _ = genome.encode(record, a, b)
+        if opts.mode != "prokaryote":
+            raise NotImplementedError("eukaryote decoding")
+        block_calls = decode_prokaryote(codes, probs, record, record_length=length, table=opts.table,
+                                        min_length=opts.min_length, min_score=opts.min_score,
+                                        max_overlap=opts.max_overlap)
+        calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
+        if bar is not None:
+            bar.update(core_b - core_a)
+    calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
+    return calls
+
+
+class TrackWriter:
+    """bedGraph tracks of coding probability and start/stop events per strand, values rounded to 0.01."""
+
+    NAMES = [("coding", None), ("start", EVENTS.index("start")), ("stop", EVENTS.index("stop"))]
+
+    def __init__(self, folder: str | Path, stack: ExitStack) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.handles = {}
+        for name, _ in self.NAMES:
+            for strand in ("plus", "minus"):
+                fh = stack.enter_context(atomic_text(self.folder / f"{name}_{strand}.bedgraph"))
+                fh.write(f'track type=bedGraph name="genelstm {name} {strand}"\n')
+                self.handles[(name, strand)] = fh
+
+    def __call__(self, record: str, probs: Probs, core_a: int, core_b: int) -> None:
+        lo, hi = core_a - probs.start, core_b - probs.start
+        seqid = escape_seqid(record)
+        for t, strand in enumerate(("plus", "minus")):
+            for name, ev in self.NAMES:
+                vals = (probs.region[t, CDS1 : CDS3 + 1].sum(0) if ev is None else probs.events[t, ev])[lo:hi]
+                _bedgraph(self.handles[(name, strand)], seqid, core_a, np.round(vals, 2))
+
+
+def _bedgraph(fh: TextIO, seqid: str, offset: int, vals: np.ndarray) -> None:
+    if not len(vals):
+        return
+    change = np.flatnonzero(np.diff(vals)) + 1
+    starts = np.r_[0, change]
+    ends = np.r_[change, len(vals)]
+    keep = vals[starts] != 0
+    fh.writelines(f"{seqid}\t{offset + s}\t{offset + e}\t{vals[s]:.2f}\n"
+                  for s, e in zip(starts[keep], ends[keep]))
+
+
+def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, opts: PredictOptions, *,
+        proteins: str | Path | None = None, cds: str | Path | None = None, tracks: str | Path | None = None,
+        device: torch.device = torch.device("cpu"), progress: bool = True) -> int:
+    """Predict genes for every record and write the outputs atomically; returns the number of genes."""
+    total = sum(r.length for r in genome)
+    n_genes = 0
+    with ExitStack() as stack:
+        gff = stack.enter_context(atomic_text(output))
+        faa = stack.enter_context(atomic_text(proteins))
+        fna = stack.enter_context(atomic_text(cds))
+        on_probs = TrackWriter(tracks, stack) if tracks else None
+        write_header(gff, genome, [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; "
+                                   f"table {opts.table}; min_score {opts.min_score}"])
+        bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
+        for rec in genome:
+            calls = predict_record(model, genome, rec.id, opts, device=device, on_probs=on_probs, bar=bar)
+            txs = []
+            for c in calls:
+                n_genes += 1
+                t = c.transcript
+                txs.append(type(t)(**{**t.__dict__, "id": f"{rec.id}_{n_genes}"}))
+            write_genes(gff, txs, scores=[c.score for c in calls])
+            for tx in txs:
+                if faa is None and fna is None:
+                    break
+                nt = tx.spliced_sequence(lambda s, e, r=rec.id: genome.fetch(r, s, e))
+                desc = f"{tx.id} {rec.id}:{tx.start + 1}-{tx.end}({'+' if tx.strand == 1 else '-'})"
+                if fna is not None:
+                    fna.write(f">{desc}\n{nt}\n")
+                if faa is not None:
+                    body = nt[tx.phase:]
+                    body = body[: len(body) - len(body) % 3]
+                    aa = str(Seq(body).translate(table=tx.table)).rstrip("*")
+                    if not tx.partial5 and aa:
+                        aa = "M" + aa[1:]  # alternative start codons are read as Met
+                    faa.write(f">{desc}\n{aa}\n")
+        bar.close()
+    return n_genes

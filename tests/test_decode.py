@@ -1,0 +1,54 @@
+"""The gene decoder, fed oracle probabilities made from known labels, must return exactly the genes."""
+import numpy as np
+import pytest
+
+from genelstm import synthetic
+from genelstm.alphabet import encode
+from genelstm.decode import decode_prokaryote, select
+from genelstm.infer import Probs
+from genelstm.labels import EVENTS, REGIONS, label_record
+
+
+def oracle(lab, noise=0.0, seed=0):
+    """Probabilities that put (1 - noise) on the true label."""
+    rng = np.random.default_rng(seed)
+    n = lab.length
+    region = np.full((2, len(REGIONS), n), noise / len(REGIONS), np.float32)
+    for t in range(2):
+        region[t, lab.region[t], np.arange(n)] += 1 - noise
+    events = lab.event_array().astype(np.float32) * (1 - noise) + noise * rng.random((2, len(EVENTS), n))
+    return Probs(0, n, region, events.astype(np.float32))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_oracle_probabilities_give_the_planted_genes_exactly(seed):
+    g = synthetic.make(seed, records=1, length=6000, genes_per_record=5)
+    seq = g.sequences["synth1"]
+    lab = label_record(len(seq), g.transcripts)
+    codes, _ = encode(seq)
+    calls = decode_prokaryote(codes, oracle(lab, noise=0.05, seed=seed), "synth1", record_length=len(seq))
+    got = sorted((c.transcript.strand, c.transcript.cds) for c in calls)
+    want = sorted((t.strand, t.cds) for t in g.transcripts)
+    assert got == want
+
+
+def test_partial_genes_at_record_ends():
+    g = synthetic.make(11, records=1, length=3000, genes_per_record=2, both_strands=False)
+    t0 = g.transcripts[0]
+    seq = g.sequences["synth1"]
+    cut = t0.start + 30 + (3 - (t0.start + 30) % 3) % 3 - 0  # cut inside the first gene
+    sub = seq[cut:]
+    s, e = t0.cds[0]
+    truth = type(t0)("x", "synth1", 1, ((0, e - cut),), partial5=True, phase=(3 - (cut - s) % 3) % 3)
+    lab = label_record(len(sub), [truth])
+    codes, _ = encode(sub)
+    calls = decode_prokaryote(codes, oracle(lab, 0.05), "synth1", record_length=len(sub))
+    first = min(calls, key=lambda c: c.transcript.start).transcript
+    assert first.partial5 and first.cds[0][1] == e - cut and first.cds[0][0] == truth.phase
+
+
+def test_select_allows_small_overlaps_only():
+    cands = [(0, 300, 10.0, 1, False, False), (280, 600, 10.0, 1, False, False),
+             (200, 700, 15.0, -1, False, False)]
+    assert select(cands, max_overlap=60) == [0, 1]
+    assert select(cands, max_overlap=0) == [2]

@@ -1,0 +1,70 @@
+"""evaluate on hand-computed cases."""
+import pytest
+from click.testing import CliRunner
+
+from genelstm.cli import main
+from genelstm.evaluate import evaluate
+from genelstm.genemodel import Transcript
+from genelstm.sequence import MemoryGenome
+
+
+def T(cds, strand=1, p5=False, p3=False, seqid="c"):
+    return Transcript("t", seqid, strand, tuple(cds), partial5=p5, partial3=p3)
+
+
+GENOME = MemoryGenome("g", {"c": "A" * 1000})
+
+
+def test_hand_computed_levels():
+    ref = [T([(100, 400)]), T([(700, 600)], strand=-1) if False else T([(600, 700)], strand=-1),
+           T([(800, 850), (900, 961)])]
+    pred = [T([(130, 400)]),  # same stop, other start
+            T([(600, 700)], strand=1),  # wrong strand
+            T([(800, 850), (900, 961)])]  # exact
+    res = evaluate(GENOME, ref, pred)
+    # coding bases: ref 300 + 100 + 111 = 511 ; pred 270 + 100 + 111 = 481 ; overlap 270 + 0 + 111 = 381
+    assert res["base"]["matched_reference"] == 381
+    assert res["base"]["sensitivity"] == pytest.approx(381 / 511, abs=1e-6)
+    assert res["base"]["precision"] == pytest.approx(381 / 481, abs=1e-6)
+    assert (res["exon"]["matched_reference"], res["exon"]["reference"], res["exon"]["predicted"]) == (2, 4, 4)
+    assert res["gene_stop"]["matched_reference"] == 2
+    assert res["gene_start_stop"]["matched_reference"] == 1
+    assert res["gene_structure"]["matched_reference"] == 1
+    assert res["gene_stop"]["f1"] == pytest.approx(2 / 3, abs=1e-6)
+    assert res["events"]["donor"]["matched_reference"] == 1
+
+
+def test_event_tolerance():
+    ref = [T([(100, 400)])]
+    pred = [T([(103, 400)])]
+    assert evaluate(GENOME, ref, pred, tolerance=0)["events"]["start"]["matched_reference"] == 0
+    assert evaluate(GENOME, ref, pred, tolerance=3)["events"]["start"]["matched_reference"] == 1
+
+
+def test_partial_reference_end_matches_partial_prediction():
+    ref = [T([(0, 300)], p5=True)]
+    pred = [T([(2, 300)], p5=True)]
+    res = evaluate(GENOME, ref, pred)
+    assert res["gene_start_stop"]["matched_reference"] == 1
+    assert res["gene_structure"]["matched_reference"] == 1
+    assert "start" not in res["events"]
+    pred_complete = [T([(60, 300)])]
+    assert evaluate(GENOME, ref, pred_complete)["gene_start_stop"]["matched_reference"] == 0
+
+
+def test_cli_on_gff3_files(tmp_path):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c\n" + "ATG" + "GCT" * 30 + "TAA" + "C" * 100 + "\n")
+    ref = tmp_path / "r.gff3"
+    ref.write_text("##gff-version 3\nc\t.\tCDS\t1\t93\t.\t+\t0\tParent=g1\n")  # stop left out
+    pred = tmp_path / "p.gff3"
+    pred.write_text("##gff-version 3\nc\t.\tCDS\t1\t96\t.\t+\t0\tParent=m1\n")
+    r = CliRunner().invoke(main, ["evaluate", "-r", str(ref), "-p", str(pred), "-g", str(fa),
+                                  "--json", str(tmp_path / "e.json"), "--tsv", str(tmp_path / "e.tsv")])
+    assert r.exit_code == 0, r.output
+    assert "genes: exact structure" in r.stdout
+    import json
+
+    res = json.loads((tmp_path / "e.json").read_text())
+    assert res["gene_structure"]["f1"] == 1.0  # the reference CDS was completed with its stop codon
+    assert (tmp_path / "e.tsv").read_text().count("\n") == 1 + 5 + len(res["events"])

@@ -1,0 +1,102 @@
+"""predict end to end with a small trained model: valid sorted GFF3, stable genes, atomic outputs."""
+import re
+import shutil
+import subprocess
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from genelstm import checkpoint
+from genelstm.annotation import read_genome
+from genelstm.cli import main
+from genelstm.predict import PredictOptions, predict_record
+from conftest import TEST_DATA
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def check_gff3(text: str, records: dict[str, int]):
+    """Structural GFF3 checks that genometools would also make, plus ours (sorted, unique IDs, phases)."""
+    lines = text.splitlines()
+    assert lines[0] == "##gff-version 3"
+    regions = [ln.split() for ln in lines if ln.startswith("##sequence-region")]
+    assert {r[1]: int(r[3]) for r in regions} == records
+    feats = [ln.split("\t") for ln in lines if ln and not ln.startswith("#")]
+    ids = [re.search(r"ID=([^;]+)", f[8]).group(1) for f in feats]
+    assert len(ids) == len(set(ids))
+    genes = [f for f in feats if f[2] == "gene"]
+    order = list(records)
+    keys = [(order.index(f[0]), int(f[3])) for f in genes]
+    assert keys == sorted(keys)
+    for f in feats:
+        assert f[1] == "genelstm" and 1 <= int(f[3]) <= int(f[4]) <= records[f[0]]
+        if f[2] == "CDS":
+            assert f[7] in "012"
+        if f[2] == "gene":
+            float(f[5])
+    return genes
+
+
+def test_predict_writes_valid_sorted_gff3_and_fasta(tiny_model, tmp_path):
+    out = tmp_path / "p.gff3"
+    r = run_cli("predict", TEST_DATA / "synthetic_prok.fa", "-m", tiny_model, "-o", out,
+                "--proteins", tmp_path / "p.faa", "--cds", tmp_path / "p.fna", "--tracks", tmp_path / "tr",
+                "--no-progress", "--threads", "1", "--min-score", "-1e9")
+    assert r.exit_code == 0, r.output
+    genes = check_gff3(out.read_text(), {"synth1": 8000, "synth2": 8000})
+    assert genes, "no genes even with every ORF allowed"
+    faa = (tmp_path / "p.faa").read_text()
+    assert faa.count(">") == len(genes)
+    fna = (tmp_path / "p.fna").read_text().split("\n")
+    assert all(len(s) % 3 == 0 for s in fna[1::2] if s)
+    assert (tmp_path / "tr" / "coding_plus.bedgraph").read_text().startswith("track type=bedGraph")
+    if shutil.which("gt"):
+        v = subprocess.run(["gt", "gff3validator", str(out)], capture_output=True, text=True)
+        assert v.returncode == 0, v.stderr
+
+
+def test_no_genes_gives_a_valid_empty_gff3_and_exit_0(tiny_model, tmp_path):
+    out = tmp_path / "p.gff3"
+    r = CliRunner().invoke(main, ["predict", str(TEST_DATA / "phiX174_NC_001422.gbk.gz"), "-m", str(tiny_model),
+                                  "-o", str(out), "--min-score", "1e12", "--no-progress"])
+    assert r.exit_code == 0
+    assert "no genes found" in r.stderr
+    text = out.read_text()
+    assert text.startswith("##gff-version 3\n##sequence-region NC_001422 1 5386\n")
+    assert not [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+
+
+def test_stdout_output(tiny_model):
+    r = CliRunner().invoke(main, ["predict", str(TEST_DATA / "phiX174_NC_001422.gbk.gz"), "-m", str(tiny_model),
+                                  "-o", "-", "--no-progress"])
+    assert r.exit_code == 0 and r.stdout.startswith("##gff-version 3")
+    assert "predict" not in r.stdout  # the progress bar stays on stderr
+
+
+def test_failed_run_leaves_no_output_file(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    out = tmp_path / "p.gff3"
+    r = run_cli("predict", TEST_DATA / "phiX174_NC_001422.gbk.gz", "-m", bad, "-o", out)
+    assert r.exit_code == 1 and "not a readable genelstm checkpoint" in r.output
+    assert not out.exists() and not list(tmp_path.glob(".p.gff3*"))
+
+
+def _calls(model, genome, **kw):
+    # every ORF is allowed: the choice among them still rests on the model's scores
+    opts = PredictOptions(min_score=-1e9, **kw)
+    return [(c.transcript.strand, c.transcript.cds) for rid in genome.records
+            for c in predict_record(model, genome, rid, opts, device=torch.device("cpu"))]
+
+
+def test_genes_do_not_depend_on_window_offset_or_blocks(tiny_model):
+    model, _, _ = checkpoint.load_model(tiny_model)
+    genome, _ = read_genome(TEST_DATA / "synthetic_prok.fa")
+    base = _calls(model, genome)
+    assert base
+    assert _calls(model, genome, offset=1234) == base
+    assert _calls(model, genome, offset=4321, window=5400, margin=1500) == base
+    assert _calls(model, genome, block=2500, block_overlap=2000) == base
