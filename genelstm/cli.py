@@ -151,7 +151,7 @@ def train(genomes, annotations, output, config_file, init, val_genomes, val_anno
 @click.option("--cds", type=click.Path(dir_okay=False), help="Also write CDS nucleotide FASTA here.")
 @click.option("--tracks", type=click.Path(file_okay=False), help="Folder for bedGraph probability tracks.")
 @click.option("--mode", type=click.Choice(["prokaryote", "eukaryote"]), help="Gene grammar [from the model].")
-@click.option("--table", type=click.IntRange(1, 33), default=11, show_default=True, help="NCBI translation table.")
+@click.option("--table", type=click.IntRange(1, 33), help="NCBI translation table [11 prokaryote, 1 eukaryote].")
 @click.option("--min-score", type=float, default=0.0, show_default=True,
               help="Gene score threshold (log-odds): higher for precision, lower for sensitivity.")
 @click.option("--min-length", type=click.IntRange(3), default=90, show_default=True, help="Shortest gene (bp, with stop).")
@@ -179,8 +179,10 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     dev = pick_device(device)
     model.to(dev)
     g, _ = read_genome(genome)
-    opts = PredictOptions(mode=mode or ck.get("data", {}).get("mode", "prokaryote"), table=table,
-                          min_score=min_score, min_length=min_length, batch_size=batch_size)
+    mode = mode or ck.get("data", {}).get("mode", "prokaryote")
+    opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_score=min_score,
+                          min_length=min_length, batch_size=batch_size,
+                          block_overlap=200_000 if mode == "eukaryote" else 60_000)
     n = run(model, os.path.basename(model_path), g, output, opts, proteins=proteins, cds=cds, tracks=tracks,
             device=dev, progress=not no_progress)
     if n == 0:

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .decode import Call, decode_prokaryote
+from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
 from .infer import Probs, probabilities
 from .labels import CDS1, CDS3, EVENTS
@@ -37,6 +38,8 @@ class PredictOptions:
     min_score: float = 0.0
     min_length: int = 90
     max_overlap: int = 60
+    min_exon: int = 3
+    min_intron: int = 20
     window: int = 9000
     margin: int = 1800
     batch_size: int = 8
@@ -89,11 +92,14 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
         if on_probs is not None:
             on_probs(record, probs, core_a, core_b)
         codes, _ = genome.encode(record, a, b)
-        if opts.mode != "prokaryote":
-            raise NotImplementedError("eukaryote decoding")
-        block_calls = decode_prokaryote(codes, probs, record, record_length=length, table=opts.table,
-                                        min_length=opts.min_length, min_score=opts.min_score,
-                                        max_overlap=opts.max_overlap)
+        if opts.mode == "eukaryote":
+            block_calls = decode_eukaryote(codes, probs, record, record_length=length, table=opts.table,
+                                           min_score=opts.min_score, min_exon=opts.min_exon,
+                                           min_intron=opts.min_intron)
+        else:
+            block_calls = decode_prokaryote(codes, probs, record, record_length=length, table=opts.table,
+                                            min_length=opts.min_length, min_score=opts.min_score,
+                                            max_overlap=opts.max_overlap)
         calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
         if bar is not None:
             bar.update(core_b - core_a)

@@ -52,3 +52,18 @@ def test_select_allows_small_overlaps_only():
              (200, 700, 15.0, -1, False, False)]
     assert select(cands, max_overlap=60) == [0, 1]
     assert select(cands, max_overlap=0) == [2]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_eukaryote_oracle_gives_spliced_genes_exactly(seed):
+    from genelstm.decode_euk import decode_eukaryote
+
+    g = synthetic.make(seed, records=1, length=8000, genes_per_record=4, introns=True)
+    seq = g.sequences["synth1"]
+    lab = label_record(len(seq), g.transcripts)
+    codes, _ = encode(seq)
+    calls = decode_eukaryote(codes, oracle(lab, noise=0.05, seed=seed), "synth1", record_length=len(seq), table=11)
+    got = sorted((c.transcript.strand, c.transcript.cds) for c in calls)
+    want = sorted((t.strand, t.cds) for t in g.transcripts)
+    assert got == want
+    assert all(c.score > 0 for c in calls)

@@ -100,3 +100,15 @@ def test_genes_do_not_depend_on_window_offset_or_blocks(tiny_model):
     assert _calls(model, genome, offset=1234) == base
     assert _calls(model, genome, offset=4321, window=5400, margin=1500) == base
     assert _calls(model, genome, block=2500, block_overlap=2000) == base
+
+
+def test_eukaryote_mode_writes_spliced_genes_with_phases(tiny_model, tmp_path):
+    out = tmp_path / "e.gff3"
+    r = run_cli("predict", TEST_DATA / "synthetic_introns.fa", "-m", tiny_model, "-o", out, "--mode", "eukaryote",
+                "--min-score", "-200", "--no-progress")
+    assert r.exit_code == 0, r.output
+    check_gff3(out.read_text(), {"synth1": 8000, "synth2": 8000, "synth3": 8000})
+    assert "mode eukaryote; table 1" in out.read_text()
+    if shutil.which("gt"):
+        v = subprocess.run(["gt", "gff3validator", str(out)], capture_output=True, text=True)
+        assert v.returncode == 0, v.stderr
