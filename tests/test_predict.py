@@ -25,8 +25,14 @@ def check_gff3(text: str, records: dict[str, int]):
     regions = [ln.split() for ln in lines if ln.startswith("##sequence-region")]
     assert {r[1]: int(r[3]) for r in regions} == records
     feats = [ln.split("\t") for ln in lines if ln and not ln.startswith("#")]
-    ids = [re.search(r"ID=([^;]+)", f[8]).group(1) for f in feats]
+    # IDs are unique, except that the CDS rows of one CDS share theirs (a multi-line feature in GFF3)
+    ids = [re.search(r"ID=([^;]+)", f[8]).group(1) for f in feats if f[2] != "CDS"]
     assert len(ids) == len(set(ids))
+    cds_parents = {}
+    for f in feats:
+        if f[2] == "CDS":
+            cid = re.search(r"ID=([^;]+)", f[8]).group(1)
+            assert cds_parents.setdefault(cid, f[8]) == f[8]
     genes = [f for f in feats if f[2] == "gene"]
     order = list(records)
     keys = [(order.index(f[0]), int(f[3])) for f in genes]
