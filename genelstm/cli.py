@@ -144,7 +144,7 @@ def train(genomes, annotations, output, config_file, init, val_genomes, val_anno
 
 @main.command()
 @click.argument("genome", type=click.Path(dir_okay=False))
-@click.option("-m", "--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Trained checkpoint.")
+@click.option("-m", "--model", "model_path", help="Bundled model name or checkpoint path [prokaryote].")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="GFF3 to write ('-' for stdout).")
 @click.option("--proteins", type=click.Path(dir_okay=False), help="Also write protein FASTA here.")
@@ -174,7 +174,10 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     from .predict import PredictOptions, run
     from .train import pick_device, set_threads
 
+    from .models import resolve
+
     set_threads(threads)
+    model_path = resolve(model_path)
     model, _, ck = checkpoint.load_model(model_path)
     dev = pick_device(device)
     model.to(dev)
@@ -222,6 +225,96 @@ def evaluate(reference, prediction, genome, tolerance, json_out, tsv_out) -> Non
     if tsv_out:
         with atomic_text(tsv_out) as fh:
             ev.write_tsv(fh, res)
+
+
+@main.command()
+@click.argument("name", required=False)
+@_user_errors
+def models(name) -> None:
+    """List the bundled models, or print one model's card (data, splits, metrics, limits)."""
+    from . import checkpoint
+    from .models import available, card
+
+    if name:
+        if name not in available():
+            raise click.ClickException(f"no bundled model named {name!r} (have: {', '.join(available()) or 'none'})")
+        click.echo(card(name))
+        return
+    for n, path in available().items():
+        ck = checkpoint.read(path)
+        m = ck.get("metrics", {})
+        click.echo(f"{n}\t{ck['data'].get('mode', '?')}\tgenelstm {ck['package_version']}\t"
+                   f"val coding F1 {m.get('val_coding_f1', '?')}\t{path.stat().st_size / 1e6:.1f} MB")
+
+
+@main.command()
+@click.argument("genomes", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-m", "--model", "model_path", help="Bundled model name or checkpoint path [prokaryote].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="Per-record table (TSV).")
+@click.option("--tracks", type=click.Path(file_okay=False), help="Folder for surprisal.bedgraph and atypical.bed.")
+@click.option("--window", type=click.IntRange(10), default=1000, show_default=True, help="Track window (bp).")
+@click.option("--z", "z_cut", type=float, default=3.0, show_default=True,
+              help="Atypical: windows this many robust SDs above the genome's median surprisal.")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="cpu", show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_user_errors
+def score(genomes, model_path, output, tracks, window, z_cut, threads, device, no_progress) -> None:
+    """Bits per base of each record under the next-base model, beside k-mer baselines fitted to the
+    same input, with surprisal tracks and atypical regions (islands, phage, contamination) as BED."""
+    from pathlib import Path
+
+    from . import checkpoint
+    from . import score as sc
+    from .annotation import read_genome
+    from .models import resolve
+    from .predict import atomic_text
+    from .train import pick_device, set_threads
+
+    set_threads(threads)
+    dev = pick_device(device)
+    model, _, _ = checkpoint.load_model(resolve(model_path))
+    model.to(dev)
+    scores, base = [], {}
+    for g in genomes:
+        genome, _ = read_genome(g)
+        scores += sc.score_genome(model, genome, window=window, device=dev, progress=not no_progress)
+        base = sc.kmer_baselines(genome) if len(genomes) == 1 else {}
+    with atomic_text(output) as fh:
+        sc.write_table(fh, scores, base)
+    if tracks:
+        Path(tracks).mkdir(parents=True, exist_ok=True)
+        with atomic_text(Path(tracks) / "surprisal.bedgraph") as fh:
+            sc.write_bedgraph(fh, scores)
+        with atomic_text(Path(tracks) / "atypical.bed") as fh:
+            sc.write_bed(fh, sc.atypical_regions(scores, z=z_cut))
+
+
+@main.command()
+@click.argument("genomes", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-m", "--model", "model_path", help="Bundled model name or checkpoint path [prokaryote].")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Adapted checkpoint.")
+@click.option("--max-minutes", type=click.FloatRange(0, min_open=True), default=10.0, show_default=True)
+@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
+              show_default=True, help="Share of 50 kb pieces held out for early stopping.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="cpu", show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_user_errors
+def adapt(genomes, model_path, output, max_minutes, val_fraction, seed, threads, device, no_progress) -> None:
+    """Adapt a model to new genomes without labels (next-base training on their own sequence).
+
+    The adapted checkpoint records what it was adapted on; predict and score accept it.
+    """
+    from .adapt import adapt as run_adapt
+    from .models import resolve
+
+    best = run_adapt(resolve(model_path), list(genomes), output, max_minutes=max_minutes, val_fraction=val_fraction,
+                     seed=seed, threads=threads, device=device, progress=not no_progress)
+    click.echo(f"held-out bits/base: {best.get('val_bits_before')} before, {best.get('val_bits_per_base')} after",
+               err=True)
 
 
 for _name in ("probe",):

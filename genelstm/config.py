@@ -35,6 +35,7 @@ class TrainConfig:
     objective: Literal["tag", "lm", "both"] = "both"
     epochs: int = 10
     max_steps: int | None = None
+    max_minutes: float | None = None  # wall-clock budget; a run stopped by it is not bit-reproducible
     steps_per_epoch: int | None = None  # default: one pass worth of training bases
     batch_size: int = 16
     window: int = 2700

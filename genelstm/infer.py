@@ -72,3 +72,42 @@ def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end:
             region[:, :, a - start : b - start] = reg[j, :, :, a - ws : b - ws]
             events[:, :, a - start : b - start] = ev[j, :, :, a - ws : b - ws]
     return Probs(start, end, region, events)
+
+
+@torch.no_grad()
+def lm_bits(model: GeneLSTM, genome: Genome, record: str, start: int, end: int, *, strand: int = 1,
+            window: int = 16200, margin: int = 1800, batch_size: int = 8,
+            device: torch.device = torch.device("cpu")) -> np.ndarray:
+    """Surprisal -log2 P(base | both sides) of each base of record[start:end] read on ``strand``
+    (NaN at N). For the reverse strand each window is reverse-complemented, scored, and mapped back."""
+    from .alphabet import reverse_complement_codes
+
+    length = genome.records[record].length
+    step = window - 2 * margin
+    out = np.full(end - start, np.nan, np.float32)
+    starts = _grid(window, margin, 0, start, end)
+    model.eval()
+    for i in range(0, len(starts), batch_size):
+        group = starts[i : i + batch_size]
+        codes = np.full((len(group), window), N_CODE, np.uint8)
+        soft = np.zeros((len(group), window), bool)
+        for j, ws in enumerate(group):
+            a, b = max(ws, 0), min(ws + window, length)
+            if a < b:
+                c, s = genome.encode(record, a, b)
+                codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
+        if strand == -1:
+            codes = np.stack([reverse_complement_codes(c) for c in codes])
+            soft = soft[:, ::-1].copy()
+        x = torch.from_numpy(codes).long().to(device)
+        logits = model(x, torch.from_numpy(soft).to(device), tag=False)["next_base"]
+        logp = torch.log_softmax(logits.float(), dim=1)
+        bits = (-logp.gather(1, x.clamp(max=3).unsqueeze(1)).squeeze(1) / np.log(2)).cpu().numpy()
+        bits[codes == N_CODE] = np.nan
+        if strand == -1:
+            bits = bits[:, ::-1]
+        for j, ws in enumerate(group):
+            a, b = max(ws + margin, start), min(ws + margin + step, end)
+            if a < b:
+                out[a - start : b - start] = bits[j, a - ws : b - ws]
+    return out

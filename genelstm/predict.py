@@ -40,7 +40,7 @@ class PredictOptions:
     max_overlap: int = 60
     min_exon: int = 3
     min_intron: int = 20
-    window: int = 9000
+    window: int = 16200
     margin: int = 1800
     batch_size: int = 8
     block: int = 1_000_000

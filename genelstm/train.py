@@ -217,8 +217,6 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
     output = Path(output)
     if not output.parent.exists():
         raise InputError(output, "output folder does not exist")
-    metrics_path = Path(metrics_path) if metrics_path else output.with_suffix(".metrics.jsonl")
-    state_path = Path(str(output) + ".resume")
     set_threads(cfg.threads)
     device = pick_device(cfg.device)
     if init:
@@ -232,6 +230,18 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
         init_model, _, _ = checkpoint.load_model(init)
         model.load_state_dict(init_model.state_dict())
         data["init"] = os.path.basename(str(init))
+    return fit(model, cfg, train_tracks, val_tracks, data, output, metrics_path=metrics_path, resume=resume,
+               progress=progress, device=device)
+
+
+def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list[Tracks], val_tracks: list[Tracks], data: dict,
+        output: str | Path, *, metrics_path: str | Path | None = None, resume: bool = False, progress: bool = True,
+        device: torch.device = torch.device("cpu")) -> dict:
+    """The training loop: epochs of seeded random windows, validation, best checkpoint, resume state."""
+    output = Path(output)
+    metrics_path = Path(metrics_path) if metrics_path else output.with_suffix(".metrics.jsonl")
+    state_path = Path(str(output) + ".resume")
+    deadline = time.time() + 60 * cfg.max_minutes if cfg.max_minutes else None
     spe = cfg.steps_per_epoch or max(1, math.ceil(data["train_bases"] / (cfg.batch_size * cfg.window)))
     total_steps = spe * cfg.epochs
     if cfg.max_steps:
@@ -257,7 +267,7 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
     t0 = time.time()
     seen = 0
     for epoch in range(start_epoch, cfg.epochs):
-        if step >= total_steps or (val_tracks and bad >= cfg.patience):
+        if step >= total_steps or (val_tracks and bad >= cfg.patience) or (deadline and time.time() > deadline):
             break
         torch.manual_seed(cfg.seed * 1_000_003 + epoch)
         rng = np.random.default_rng([cfg.seed, epoch])
@@ -266,7 +276,7 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
         n = 0
         bar = tqdm(total=min(spe, total_steps - step), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
                    file=sys.stderr, disable=not progress, leave=False)
-        while n < spe and step < total_steps:
+        while n < spe and step < total_steps and not (deadline and time.time() > deadline):
             batch = cut(train_tracks, random_picks(train_tracks, cfg.batch_size, cfg.window, rng), cfg.window)
             batch = batch.to(device)
             out = model(batch.codes, batch.soft, lm=want_lm, tag=want_tag)
@@ -284,6 +294,8 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
             bar.set_postfix(loss=f"{float(ls['total'].detach()):.3f}", bases_s=f"{seen / (time.time() - t0):,.0f}")
             bar.update()
         bar.close()
+        if n == 0:
+            break
         row = {"epoch": epoch + 1, "step": step, "lr": round(sched.get_last_lr()[0], 8)}
         row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v / n, 6) for k, v in sums.items()})
         row.update(validate(model, val_tracks, cfg, device))
