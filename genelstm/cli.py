@@ -75,20 +75,50 @@ def inspect(genomes: tuple[str, ...], annotations: tuple[str, ...], all_isoforms
         write_summary_tsv(sys.stdout, rows)
 
 
-def _not_yet(name: str):
-    @main.command(name=name, context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def cmd(args: tuple[str, ...]) -> None:
-        raise click.ClickException(f"'genelstm {name}' is not available in this version yet")
+@main.command()
+@genome_args
+@annotation_opt
+@click.option("-m", "--model", "model_path", help="Bundled model name or checkpoint path [prokaryote].")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Report folder.")
+@click.option("--layers", help="Comma-separated representations to probe (e.g. cnn,lstm2.both) [all].")
+@click.option("--properties", help="Comma-separated properties to probe [all].")
+@click.option("--max-positions", type=click.IntRange(100), default=4000, show_default=True,
+              help="Positions per property (half fit, half scored), stratified by class.")
+@click.option("--max-bases", type=click.IntRange(1000), default=300_000, show_default=True,
+              help="Bases read from each half of the records.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@_user_errors
+def probe(genomes, annotations, model_path, output, layers, properties, max_positions, max_bases, seed, threads,
+          no_progress) -> None:
+    """Linear-probe report: what each layer of the frozen model encodes, against three controls
+    (random weights, one-hot window, shuffled labels), with gate metaplots, novelty and motif logos.
 
-    cmd.__doc__ = {
-        "train": "Train the CNN + BiLSTM model (not available yet).",
-        "predict": "Predict genes as GFF3 (not available yet).",
-        "evaluate": "Compare predicted genes with a reference (not available yet).",
-        "probe": "Linear-probe interpretability report (not available yet).",
-    }[name]
-    cmd.help = cmd.__doc__
-    return cmd
+    Writes OUTPUT/report.html, probes.json and probes.tsv; prints a one-screen summary.
+    """
+    from pathlib import Path
+
+    from . import checkpoint
+    from . import probe as pr
+    from . import probe_report
+    from .annotation import load_all
+    from .dataset import tracks_of
+    from .models import resolve
+    from .train import set_threads
+
+    set_threads(threads)
+    model, _, _ = checkpoint.load_model(resolve(model_path))
+    tracks = []
+    for ag in load_all(list(genomes), list(annotations)):
+        if not ag.annotated:
+            raise click.ClickException(f"{ag.sources[0]}: probing needs an annotation (-a) for this genome")
+        tracks += tracks_of(ag)
+    split = lambda v: [x for x in v.split(",") if x] if v else None  # noqa: E731
+    result = pr.run(model, tracks, max_positions=max_positions, max_bases=max_bases, seed=seed,
+                    properties=split(properties), representations=split(layers), progress=not no_progress)
+    probe_report.write(Path(output), result)
+    probe_report.screen(sys.stdout, result)
 
 
 @main.command()
@@ -317,5 +347,3 @@ def adapt(genomes, model_path, output, max_minutes, val_fraction, seed, threads,
                err=True)
 
 
-for _name in ("probe",):
-    _not_yet(_name)
