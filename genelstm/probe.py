@@ -83,7 +83,7 @@ def labels_for(t: Tracks, a: int, b: int, *, k: int, pool: int, radius: int) -> 
     out: dict[str, np.ndarray] = {}
     out["cds_plus"] = ((region[0] >= CDS1) & (region[0] <= CDS3)).astype(float)
     out["cds_minus"] = ((region[1] >= CDS1) & (region[1] <= CDS3)).astype(float)
-    cp = np.where(out["cds_plus"] > 0, region[0] - CDS1, -1).astype(float)
+    cp = np.where(out["cds_plus"] > 0, region[0].astype(np.int64) - CDS1, -1).astype(float)
     out["codon_position"] = np.where(cp >= 0, cp, np.nan)
     out["intron"] = ((region[0] == INTRON) | (region[1] == INTRON)).astype(float)
     for name, bit in EVENT_BITS.items():
