@@ -48,7 +48,7 @@ def test_property_labels_are_exact():
     assert v["codon_position"][120] == 0 and v["codon_position"][122] == 2 and np.isnan(v["codon_position"][0])
     assert np.flatnonzero(v["near_start"]).tolist() == list(range(115, 126))
     assert np.flatnonzero(v["near_stop"]).tolist() == list(range(245, 256))
-    assert v["gc_local"][150] == 1.0 and v["gc_local"][20] == 0.0
+    assert v["gc_local"][150] == pytest.approx(100 / 101) and v["gc_local"][20] == 0.0  # window 100..200
     assert v["dist_gene_start"][120] == 0 and v["dist_gene_start"][220] == pytest.approx(np.log10(101))
     # next base: first base of the next chunk plus the CNN radius (unseen by the forward state)
     assert v["next_base"][0] == t.codes[9 + 11]
