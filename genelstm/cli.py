@@ -186,12 +186,14 @@ def train(genomes, annotations, output, config_file, init, val_genomes, val_anno
               help="Gene score threshold (log-odds): higher for precision, lower for sensitivity.")
 @click.option("--min-length", type=click.IntRange(3), default=90, show_default=True, help="Shortest gene (bp, with stop).")
 @click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True, help="Windows per forward pass.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
+              help="bf16 is about 2x faster on CPUs with native bfloat16; auto uses it there.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="cpu", show_default=True)
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_user_errors
 def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_score, min_length, batch_size,
-            device, threads, no_progress) -> None:
+            precision, device, threads, no_progress) -> None:
     """Predict genes in GENOME (FASTA, plain or gzip, or GenBank/EMBL) and write sorted GFF3.
 
     Every record of any length is read window by window; both strands are searched. With no genes
@@ -201,6 +203,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
 
     from . import checkpoint
     from .annotation import read_genome
+    from .infer import native_bf16
     from .predict import PredictOptions, run
     from .train import pick_device, set_threads
 
@@ -215,7 +218,8 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     mode = mode or ck.get("data", {}).get("mode", "prokaryote")
     opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_score=min_score,
                           min_length=min_length, batch_size=batch_size,
-                          block_overlap=200_000 if mode == "eukaryote" else 60_000)
+                          block_overlap=200_000 if mode == "eukaryote" else 60_000,
+                          bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()))
     n = run(model, os.path.basename(model_path), g, output, opts, proteins=proteins, cds=cds, tracks=tracks,
             device=dev, progress=not no_progress)
     if n == 0:

@@ -23,7 +23,7 @@ from . import __version__
 from .decode import Call, decode_prokaryote
 from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
-from .infer import Probs, probabilities
+from .infer import Probs, probabilities, probabilities_whole
 from .labels import CDS1, CDS3, EVENTS
 from .model import GeneLSTM
 from .sequence import Genome
@@ -46,6 +46,8 @@ class PredictOptions:
     block: int = 1_000_000
     block_overlap: int = 60_000
     offset: int = 0
+    bf16: bool = False
+    whole_max: int = 100_000  # records up to this long are read whole, batched with others
 
 
 @contextmanager
@@ -81,14 +83,18 @@ def _blocks(length: int, block: int) -> list[tuple[int, int]]:
 
 
 def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOptions, *,
-                   device: torch.device, on_probs=None, bar: tqdm | None = None) -> list[Call]:
-    """Calls for one record, sorted by start."""
+                   device: torch.device, on_probs=None, bar: tqdm | None = None,
+                   whole: Probs | None = None) -> list[Call]:
+    """Calls for one record, sorted by start (``whole``: its probabilities, already computed)."""
     length = genome.records[record].length
     calls: list[Call] = []
     for core_a, core_b in _blocks(length, opts.block):
         a, b = max(0, core_a - opts.block_overlap), min(length, core_b + opts.block_overlap)
-        probs = probabilities(model, genome, record, a, b, window=opts.window, margin=opts.margin,
-                              batch_size=opts.batch_size, offset=opts.offset, device=device)
+        if whole is not None:
+            probs = whole
+        else:
+            probs = probabilities(model, genome, record, a, b, window=opts.window, margin=opts.margin,
+                                  batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
         if on_probs is not None:
             on_probs(record, probs, core_a, core_b)
         codes, _ = genome.encode(record, a, b)
@@ -105,6 +111,38 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
             bar.update(core_b - core_a)
     calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
     return calls
+
+
+class ShortRecords:
+    """Records up to ``whole_max`` bases, seen whole and batched by length; their genes are decoded
+    as soon as their batch is computed, so only the (small) gene lists wait for their turn in the output."""
+
+    def __init__(self, model: GeneLSTM, genome: Genome, opts: PredictOptions, device: torch.device) -> None:
+        self.model, self.genome, self.opts, self.device = model, genome, opts, device
+        short = sorted((r for r in genome if r.length <= opts.whole_max), key=lambda r: r.length)
+        self.batches: list[list[str]] = []
+        cur: list[str] = []
+        for r in short:
+            if cur and (len(cur) + 1) * r.length > opts.batch_size * opts.window:
+                self.batches.append(cur)
+                cur = []
+            cur.append(r.id)
+        if cur:
+            self.batches.append(cur)
+        self.batch_of = {rid: i for i, b in enumerate(self.batches) for rid in b}
+        self.done: dict[str, list[Call]] = {}
+
+    def __contains__(self, record: str) -> bool:
+        return record in self.batch_of
+
+    def calls(self, record: str) -> list[Call]:
+        if record not in self.done:
+            batch = self.batches[self.batch_of[record]]
+            for rid, probs in zip(batch, probabilities_whole(self.model, self.genome, batch, device=self.device,
+                                                                    bf16=self.opts.bf16)):
+                self.done[rid] = predict_record(self.model, self.genome, rid, self.opts, device=self.device,
+                                                whole=probs)
+        return self.done.pop(record)
 
 
 class TrackWriter:
@@ -156,8 +194,13 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         write_header(gff, genome, [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; "
                                    f"table {opts.table}; min_score {opts.min_score}"])
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
+        short = None if on_probs else ShortRecords(model, genome, opts, device)
         for rec in genome:
-            calls = predict_record(model, genome, rec.id, opts, device=device, on_probs=on_probs, bar=bar)
+            if short is not None and rec.id in short:
+                calls = short.calls(rec.id)
+                bar.update(rec.length)
+            else:
+                calls = predict_record(model, genome, rec.id, opts, device=device, on_probs=on_probs, bar=bar)
             txs = []
             for c in calls:
                 n_genes += 1
