@@ -78,6 +78,16 @@ def _umask() -> int:
     return mask
 
 
+def _release_memory() -> None:
+    """Hand freed block buffers back to the OS (glibc keeps them otherwise), so memory stays flat."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _blocks(length: int, block: int) -> list[tuple[int, int]]:
     return [(s, min(s + block, length)) for s in range(0, length, block)]
 
@@ -107,6 +117,8 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
                                             min_length=opts.min_length, min_score=opts.min_score,
                                             max_overlap=opts.max_overlap)
         calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
+        del probs, codes
+        _release_memory()
         if bar is not None:
             bar.update(core_b - core_a)
     calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
