@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo_out
 
-.PHONY: setup demo test clean
+SHARED ?= ../shared/data
+
+.PHONY: setup demo test clean bundled-model
 
 setup: $(VENV)/.installed
 
@@ -16,11 +18,28 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@
 
+# The main job end to end on bundled data: check annotations, train briefly, predict with the bundled
+# model, evaluate against the reference, score, and write a probe report.
 demo: setup
 	mkdir -p $(OUT)
 	$(BIN)/genelstm inspect test_data/phiX174_NC_001422.gbk.gz test_data/yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz \
-		test_data/synthetic_prok.fa test_data/synthetic_introns.fa \
-		-a test_data/synthetic_prok.gff3 -a test_data/synthetic_introns.gff3 | tee $(OUT)/annotation_report.tsv
+		test_data/synthetic_prok.fa -a test_data/synthetic_prok.gff3 | tee $(OUT)/annotation_report.tsv
+	$(BIN)/genelstm train test_data/synthetic_prok.fa test_data/phiX174_NC_001422.gbk.gz -a test_data/synthetic_prok.gff3 \
+		--val-records synth2 --epochs 2 --steps-per-epoch 20 --window 900 --batch-size 8 --threads 2 -o $(OUT)/demo_model.pt
+	$(BIN)/genelstm predict test_data/yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz -o $(OUT)/yersinia.gff3 \
+		--proteins $(OUT)/yersinia.faa --tracks $(OUT)/tracks --threads 2
+	$(BIN)/genelstm evaluate -r test_data/yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz -p $(OUT)/yersinia.gff3 \
+		--json $(OUT)/yersinia.evaluation.json
+	$(BIN)/genelstm score test_data/yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz --tracks $(OUT)/tracks -o $(OUT)/yersinia.scores.tsv
+	$(BIN)/genelstm probe test_data/phiX174_NC_001422.gbk.gz test_data/yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz \
+		-o $(OUT)/probe --max-positions 1000 --threads 2
+	@echo "demo outputs in $(OUT)/: yersinia.gff3, yersinia.faa, tracks/, probe/report.html"
+
+# Retrain the bundled prokaryote model from ../shared/data (about 30 minutes on 2 cores).
+bundled-model: setup
+	$(BIN)/genelstm train $(SHARED)/klebsiella_K_loci_primary_kaptive.gbk.gz $(SHARED)/klebsiella_K_loci_variant_kaptive.gbk.gz \
+		--val-genome $(SHARED)/acinetobacter_baumannii_K_loci_kaptive.gbk.gz --epochs 9 --steps-per-epoch 300 \
+		--seed 0 --threads 2 -o genelstm/models/prokaryote.pt --metrics benchmarks/results/prokaryote.metrics.jsonl
 
 test: setup
 	$(BIN)/python -m pytest -q
