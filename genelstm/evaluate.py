@@ -134,18 +134,19 @@ def evaluate(genome: Genome, ref: list[Transcript], pred: list[Transcript], *, t
     res: dict = {}
     # base level, per strand
     tp = fp = fn = 0
-    by_rec: dict[str, list[Transcript]] = defaultdict(list)
-    for t in ref + pred:
-        by_rec[t.seqid].append(t)
-    ref_ids = {id(t) for t in ref}
-    for rid, txs in by_rec.items():
+    by_rec: dict[str, tuple[list[Transcript], list[Transcript]]] = defaultdict(lambda: ([], []))
+    for t in ref:
+        by_rec[t.seqid][0].append(t)
+    for t in pred:
+        by_rec[t.seqid][1].append(t)
+    for rid, (rs, ps) in by_rec.items():
         n = genome.records[rid].length
         r = np.zeros((2, n), bool)
         p = np.zeros((2, n), bool)
-        for t in txs:
-            arr = r if id(t) in ref_ids else p
-            for s, e in t.cds:
-                arr[0 if t.strand == 1 else 1, s:e] = True
+        for arr, txs in ((r, rs), (p, ps)):
+            for t in txs:
+                for s, e in t.cds:
+                    arr[0 if t.strand == 1 else 1, s:e] = True
         tp += int((r & p).sum())
         fp += int((~r & p).sum())
         fn += int((r & ~p).sum())

@@ -68,3 +68,34 @@ def test_cli_on_gff3_files(tmp_path):
     res = json.loads((tmp_path / "e.json").read_text())
     assert res["gene_structure"]["f1"] == 1.0  # the reference CDS was completed with its stop codon
     assert (tmp_path / "e.tsv").read_text().count("\n") == 1 + 5 + len(res["events"])
+
+
+@pytest.mark.skipif(not __import__("shutil").which("gt"), reason="genometools (gt) not installed")
+def test_agrees_with_gt_eval_on_bases_and_exons(tmp_path):
+    """gt eval and genelstm evaluate count the same CDS exons and coding bases (spliced genes, both strands)."""
+    import re
+    import subprocess
+
+    from conftest import TEST_DATA
+    from genelstm.evaluate import reference_models
+    from genelstm.gff3 import write_gff3
+
+    ref = TEST_DATA / "synthetic_introns.gff3"
+    g, r, _, _ = reference_models(ref, TEST_DATA / "synthetic_introns.fa", ref)
+    # a prediction: drop one gene, move one start by 3 bp, keep the rest
+    pred = [r[i] for i in range(len(r)) if i != 2]
+    t = pred[0]
+    s, e = t.cds[0]
+    pred[0] = Transcript("moved", t.seqid, t.strand, ((s + 3, e),) + t.cds[1:] if t.strand == 1
+                         else ((s, e - 3),) + t.cds[1:])
+    pred_path, ref_path = tmp_path / "p.gff3", tmp_path / "r.gff3"
+    for path, txs in ((pred_path, pred), (ref_path, r)):
+        with open(path, "w") as fh:
+            write_gff3(fh, list(g), [Transcript(f"g{i}", x.seqid, x.strand, x.cds) for i, x in enumerate(txs)])
+    ours = evaluate(g, r, pred)
+    out = subprocess.run(["gt", "eval", str(ref_path), str(pred_path)], capture_output=True, text=True, check=True).stdout
+    exon = re.search(r"exon sensitivity \(CDS level, all\):\s+[\d.]+% \((\d+)/(\d+)\)", out)
+    assert (int(exon.group(1)), int(exon.group(2))) == (ours["exon"]["matched_reference"], ours["exon"]["reference"])
+    nuc = re.search(r"nucleotide sensitivity \(CDS level\):.*TP=(\d+) \+ FN=(\d+)", out)
+    assert int(nuc.group(1)) == ours["base"]["matched_reference"]
+    assert int(nuc.group(1)) + int(nuc.group(2)) == ours["base"]["reference"]
