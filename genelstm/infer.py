@@ -49,6 +49,19 @@ def _grid(window: int, margin: int, offset: int, a: int, b: int) -> list[int]:
     return [k * step + o - margin for k in range(k0, k1)]
 
 
+def _window_inputs(genome: Genome, record: str, starts: list[int], window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and soft mask of windows starting at ``starts`` (may run past the record: N-padded)."""
+    length = genome.records[record].length
+    codes = np.full((len(starts), window), N_CODE, np.uint8)
+    soft = np.zeros((len(starts), window), bool)
+    for j, ws in enumerate(starts):
+        a, b = max(ws, 0), min(ws + window, length)
+        if a < b:
+            c, s = genome.encode(record, a, b)
+            codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
+    return codes, soft
+
+
 @torch.no_grad()
 def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end: int, *, window: int = 9000,
                   margin: int = 1800, batch_size: int = 8, offset: int = 0,
@@ -59,7 +72,6 @@ def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end:
         raise ValueError(f"window {window} must be a multiple of the model's pool factor {pool}")
     if not 0 <= margin < window // 2:
         raise ValueError(f"margin must be in [0, {window // 2})")
-    length = genome.records[record].length
     step = window - 2 * margin
     n = end - start
     region = np.zeros((2, model.region_head.out_channels // 2, n), np.float32)
@@ -68,13 +80,7 @@ def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end:
     model.eval()
     for i in range(0, len(starts), batch_size):
         group = starts[i : i + batch_size]
-        codes = np.full((len(group), window), N_CODE, np.uint8)
-        soft = np.zeros((len(group), window), bool)
-        for j, ws in enumerate(group):
-            a, b = max(ws, 0), min(ws + window, length)
-            if a < b:
-                c, s = genome.encode(record, a, b)
-                codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
+        codes, soft = _window_inputs(genome, record, group, window)
         with _autocast(device, bf16):
             out = model(torch.from_numpy(codes).long().to(device), torch.from_numpy(soft).to(device), lm=False)
         reg = torch.softmax(out["region"].float(), dim=2).cpu().numpy()
@@ -97,20 +103,13 @@ def lm_bits(model: GeneLSTM, genome: Genome, record: str, start: int, end: int, 
     (NaN at N). For the reverse strand each window is reverse-complemented, scored, and mapped back."""
     from .alphabet import reverse_complement_codes
 
-    length = genome.records[record].length
     step = window - 2 * margin
     out = np.full(end - start, np.nan, np.float32)
     starts = _grid(window, margin, 0, start, end)
     model.eval()
     for i in range(0, len(starts), batch_size):
         group = starts[i : i + batch_size]
-        codes = np.full((len(group), window), N_CODE, np.uint8)
-        soft = np.zeros((len(group), window), bool)
-        for j, ws in enumerate(group):
-            a, b = max(ws, 0), min(ws + window, length)
-            if a < b:
-                c, s = genome.encode(record, a, b)
-                codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
+        codes, soft = _window_inputs(genome, record, group, window)
         if strand == -1:
             codes = np.stack([reverse_complement_codes(c) for c in codes])
             soft = soft[:, ::-1].copy()
