@@ -78,15 +78,19 @@ def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end:
     events = np.zeros((2, model.event_head.out_channels // 2, n), np.float32)
     starts = _grid(window, margin, offset, start, end)
     model.eval()
+    length = genome.records[record].length
     for i in range(0, len(starts), batch_size):
-        group = starts[i : i + batch_size]
+        cores = starts[i : i + batch_size]
+        # windows that would hang over a record end are moved inside it, so every base next to an end
+        # sees that end in the same place whatever the grid offset (N padding would differ)
+        group = [min(max(ws, 0), max(length - window, 0)) for ws in cores]
         codes, soft = _window_inputs(genome, record, group, window)
         with _autocast(device, bf16):
             out = model(torch.from_numpy(codes).long().to(device), torch.from_numpy(soft).to(device), lm=False)
         reg = torch.softmax(out["region"].float(), dim=2).cpu().numpy()
         ev = torch.sigmoid(out["events"].float()).cpu().numpy()
-        for j, ws in enumerate(group):
-            core_a, core_b = ws + margin, ws + margin + step
+        for j, (core_ws, ws) in enumerate(zip(cores, group)):
+            core_a, core_b = core_ws + margin, core_ws + margin + step
             a, b = max(core_a, start), min(core_b, end)
             if a >= b:
                 continue
