@@ -241,7 +241,10 @@ def novelty(test: Stretches, *, near_chunks: int = 2) -> dict:
         chunk_ev = np.zeros(len(d), bool)
         chunk_ev[np.flatnonzero(ev) // pool] = True
         k = near_chunks
-        near_ev = np.convolve(chunk_ev.astype(int), np.ones(2 * k + 1, int), mode="same") > 0
+        near_ev = chunk_ev.copy()
+        for shift in range(1, k + 1):
+            near_ev[shift:] |= chunk_ev[:-shift]
+            near_ev[:-shift] |= chunk_ev[shift:]
         vals.append(d)
         near.append(near_ev)
     d, nb = np.concatenate(vals), np.concatenate(near)
