@@ -29,7 +29,7 @@ def work(tmp_path):
 
 
 def test_workflow_runs_and_second_run_does_nothing(work):
-    r = snakemake("-s", "workflows/Snakefile", "--cores", "2", "--config", "model=prokaryote", cwd=work)
+    r = snakemake("-s", "workflows/Snakefile", "--cores", "2", cwd=work)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = list(csv.DictReader(open(work / "results/summary.tsv"), delimiter="\t"))
     assert [r["sample"] for r in rows] == ["phix", "yersinia", "synthetic"]
@@ -39,7 +39,7 @@ def test_workflow_runs_and_second_run_does_nothing(work):
     assert "Summary" in (work / "results/probe/report.html").read_text()
     for rule in ("predict.phix", "evaluate.yersinia", "probe", "summary"):
         assert (work / f"results/benchmarks/{rule}.tsv").exists()
-    again = snakemake("-s", "workflows/Snakefile", "--cores", "2", "--config", "model=prokaryote", cwd=work)
+    again = snakemake("-s", "workflows/Snakefile", "--cores", "2", cwd=work)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
