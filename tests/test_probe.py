@@ -95,3 +95,21 @@ def test_probe_report_end_to_end(tiny_model, tmp_path):
     assert "stop" in res["gates"] and len(res["gates"]["stop"]["+"]["curves"]["lstm1.fwd"]["1"]) == 301
     assert (out / "probes.tsv").read_text().count("\n") == 1 + sum(1 for x in res["probes"] if x.get("representation"))
     assert "property" in r.stdout and "novelty" in r.stdout
+
+
+def test_novelty_on_stretches_shorter_than_the_boundary_neighbourhood():
+    from genelstm.probe import Stretches, novelty
+    from genelstm.representations import Collected
+
+    rng = np.random.default_rng(0)
+    t = track(300)
+    cols = []
+    for a, b in ((0, 18), (18, 300)):  # a 2-chunk stretch, then a long one
+        n = b - a
+        c = Collected("t", a, b, np.zeros((n, 4), np.float32), np.zeros((n, 2), np.float32))
+        steps = -(-n // 9)
+        c.states = {"lstm1.fwd": rng.normal(size=(steps, 3)), "lstm1.bwd": rng.normal(size=(steps, 3))}
+        c.gates = {"lstm1.fwd": rng.random((steps, 4)), "lstm1.bwd": rng.random((steps, 4))}
+        cols.append(c)
+    res = novelty(Stretches(cols, {"t": t}, k=5, pool=9, radius=11))
+    assert res["peaks"] >= 1 and 0 < res["chunks_near_boundary"] < 1
