@@ -9,7 +9,6 @@ Prints gene-level (stop-exact, start+stop-exact) and base-level sensitivity/prec
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile

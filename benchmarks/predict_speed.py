@@ -11,10 +11,7 @@
 from __future__ import annotations
 
 import argparse
-import gzip
-import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile

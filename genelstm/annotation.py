@@ -121,7 +121,7 @@ def read_annotation(path: str | Path, genome: Genome, *, table: int = DEFAULT_TA
         return read_gff(path, genome, gtf=True, table=table)
     if fmt in ("genbank", "embl"):
         other, recs = read_genbank(path)
-        for rid, rec in other.records.items():
+        for rid in other.records:
             if rid not in genome.records:
                 raise InputError(path, "record not in the genome FASTA", record=rid)
         return genes_from_seqrecords(path, recs, default_table=table)

@@ -17,7 +17,7 @@ import numpy as np
 from .alphabet import codon_table, reverse_complement_codes
 from .genemodel import Transcript
 from .infer import Probs
-from .labels import CDS1, CDS3, INTERGENIC, INTRON, START, STOP, UTR, EVENTS
+from .labels import CDS1, CDS3, INTERGENIC, INTRON, UTR, EVENTS
 
 EPS = 1e-5
 #: The start event's log-odds count this many times in a gene's score. A gene's coding evidence is a

@@ -52,7 +52,7 @@ def make(seed: int = 0, *, records: int = 2, length: int = 6000, genes_per_recor
             lo = g * slot + rng.randint(20, 60)
             n_codons = rng.randint(60, (slot - 150) // 3 // (2 if introns else 1))
             coding = "ATG" + "".join(rng.choice(sense) for _ in range(n_codons - 2)) + rng.choice(stop_list)
-            pieces, cuts = [], []
+            cuts: list[int] = []
             if introns:
                 k = rng.randint(1, 2)
                 cuts = sorted(rng.sample(range(10, len(coding) - 10), k))

@@ -2,7 +2,6 @@
 import random
 
 import pytest
-import torch
 from click.testing import CliRunner
 
 from genelstm import checkpoint
@@ -46,7 +45,7 @@ def test_planted_foreign_segment_is_called_atypical(gc_model, tmp_path):
     scores = score_genome(model, genome, window=1000, progress=False)
     regions = atypical_regions(scores, z=3.0)
     assert regions, "nothing called atypical"
-    for rid, a, b, z in regions:
+    for rid, a, b, _z in regions:
         assert rid == "chr" and a >= 29_000 and b <= 37_000, regions
     covered = sum(min(b, 36_000) - max(a, 30_000) for _, a, b, _ in regions)
     assert covered >= 4_000

@@ -1,5 +1,4 @@
 """Training end to end on small data: bits/base on random DNA, reproducibility, resume after SIGKILL."""
-import json
 import os
 import random
 import signal
