@@ -40,7 +40,7 @@ def main(verbose: int, quiet: bool) -> None:
 
     Results go to files or stdout; messages and progress go to stderr.
     """
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="genelstm: %(levelname)s: %(message)s", stream=sys.stderr)
 
 
