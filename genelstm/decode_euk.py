@@ -65,30 +65,52 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
 
     best_g, best_g_ptr = 0.0, None  # best complete parse of the prefix: score, pointer to last gene
     pending: list[tuple[int, float, tuple]] = []  # gene ends not yet reached: (end, score, pointer)
-    open_exon: list[list[tuple[int, float, tuple]]] = [[], [], []]  # per frame: (u, value - S_f[u], ptr)
+    # The open exon of each frame: entries (u, value - S_f[u], ptr) that started since the frame's last
+    # stop. Entries old enough (u <= v - min_exon) are folded into a running best; younger ones wait.
+    settled: list[tuple[float, tuple | None, int]] = [(NEG, None, -1)] * 3
+    young: list[deque[tuple[int, float, tuple]]] = [deque(), deque(), deque()]
     intron_wait: deque[tuple[int, int, float, tuple]] = deque()  # (v, phase, value, ptr) before min_intron
     intron_best = [(NEG, None)] * 3  # per phase: (max of D - Ipre[v], ptr)
     tie = itertools.count()
 
     def add_start(u: int, f: int, value: float, ptr: tuple) -> None:
-        open_exon[f].append((u, value - S[f][u], ptr))
+        young[f].append((u, value - S[f][u], ptr))
 
     if open5:
         for f in range(3):
             add_start(f, f, 0.0, ("open5", f, None, 0.0))
 
     # exons cut by a stop at x may still end at a donor inside that stop codon (v <= x + 2)
-    dying: list[tuple[int, list[tuple[int, float, tuple]]]] = [(-10, []), (-10, []), (-10, [])]
+    dying: list[tuple[int, tuple[float, tuple | None, int], list]] = [(-10, (NEG, None, -1), [])] * 3
+
+    def _best_of(base: tuple[float, tuple | None, int], entries, v: int) -> tuple[float, tuple | None, int]:
+        b = base
+        for u, val, ptr in entries:
+            if v - u >= min_exon and val > b[0]:
+                b = (val, ptr, u)
+        return b
+
+    def settle(x: int) -> None:
+        """Fold entries that any exon ending at x or later may use into the running bests."""
+        for f in range(3):
+            q = young[f]
+            while q and x - q[0][0] >= min_exon:
+                u, val, ptr = q.popleft()
+                if val > settled[f][0]:
+                    settled[f] = (val, ptr, u)
 
     def best_exon(f: int, v: int) -> tuple[float, tuple | None, int]:
-        b, bp, bu = NEG, None, -1
-        entries = open_exon[f] + (dying[f][1] if v <= dying[f][0] + 2 else [])
-        for u, val, ptr in entries:
-            if v - u >= min_exon and val > b:
-                b, bp, bu = val, ptr, u
-        return b, bp, bu
+        """Best open exon of frame f that may end at v >= the sweep position."""
+        b = _best_of(settled[f], young[f], v)
+        x, dbest, dyoung = dying[f]
+        if v <= x + 2:
+            d = _best_of(dbest if v - dbest[2] >= min_exon else (NEG, None, -1), dyoung, v)
+            if d[0] > b[0]:
+                b = d
+        return b
 
     for x, kind in kinds:
+        settle(x)
         while pending and pending[0][0] <= x:
             e, sc, _, ptr = heapq.heappop(pending)
             if sc > best_g:
@@ -109,8 +131,8 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
             if b > NEG / 2 and x + 3 <= n:
                 sc = b + S[f][x + 3] + lo[_T][x] - min_score
                 heapq.heappush(pending, (x + 3, sc, next(tie), ("gene", sc, ("exon", bu, x + 3, bp), False)))
-            dying[f] = (x, open_exon[f])
-            open_exon[f] = []
+            dying[f] = (x, settled[f], list(young[f]))
+            settled[f], young[f] = (NEG, None, -1), deque()
         elif kind == 2:  # start codon: a gene begins after the best complete prefix
             add_start(x, x % 3, best_g + lo[_S][x], ("start", x, best_g_ptr, best_g))
         else:  # exon after an intron ending at x
