@@ -6,9 +6,7 @@ a checkpoint from someone else can never run code on your machine.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import torch
 
 from . import __version__
 from .alphabet import ALPHABET
+from .atomic import atomic_path
 from .config import ModelConfig, TrainConfig
 from .errors import InputError
 from .labels import EVENTS, REGIONS
@@ -27,17 +26,9 @@ FORMAT_VERSION = 1
 
 
 def atomic_save(obj: Any, path: str | Path) -> None:
-    """torch.save to a temp file in the same folder, then rename: no half-written checkpoint."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    """torch.save through a temporary file: no half-written checkpoint."""
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def plain(obj: Any) -> Any:

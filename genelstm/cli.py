@@ -244,7 +244,7 @@ def evaluate(reference, prediction, genome, tolerance, json_out, tsv_out) -> Non
     Prints a table of sensitivity, precision and F1 on stdout.
     """
     from . import evaluate as ev
-    from .predict import atomic_text
+    from .atomic import atomic_text
 
     ev.check_inputs(reference, genome)
     g, ref, pred, skipped = ev.reference_models(reference, genome, prediction)
@@ -303,7 +303,7 @@ def score(genomes, model_path, output, tracks, window, z_cut, threads, device, n
     from . import score as sc
     from .annotation import read_genome
     from .models import resolve
-    from .predict import atomic_text
+    from .atomic import atomic_text
     from .train import pick_device, set_threads
 
     set_threads(threads)

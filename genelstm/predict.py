@@ -6,13 +6,11 @@ the contig length; a gene is reported by the block whose core holds its start.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import tempfile
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal, TextIO
+from typing import Literal, TextIO
 
 import numpy as np
 import torch
@@ -20,6 +18,7 @@ from Bio.Seq import Seq
 from tqdm import tqdm
 
 from . import __version__
+from .atomic import atomic_text
 from .decode import Call, decode_prokaryote
 from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
@@ -48,34 +47,6 @@ class PredictOptions:
     offset: int = 0
     bf16: bool = False
     whole_max: int = 100_000  # records up to this long are read whole, batched with others
-
-
-@contextmanager
-def atomic_text(path: str | Path | None) -> Iterator[TextIO | None]:
-    """Write to a temp file beside ``path`` and rename on success; '-' is stdout; None yields None."""
-    if path is None:
-        yield None
-        return
-    if str(path) == "-":
-        yield sys.stdout
-        return
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            yield fh
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _release_memory() -> None:

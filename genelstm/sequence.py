@@ -11,7 +11,6 @@ import gzip
 import hashlib
 import logging
 import os
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import numpy as np
 import pyfaidx
 
 from .alphabet import AMBIGUOUS, encode
+from .atomic import atomic_path, atomic_text
 from .errors import InputError
 
 log = logging.getLogger(__name__)
@@ -202,15 +202,9 @@ def _prepare(path: Path, cache: Path) -> tuple[Path, Path, list[Record]]:
     index = cache / f"{key}.fa.fai"
     if plain.exists() and index.exists():
         return plain, index, _read_fai(index)
-    fd, tmp = tempfile.mkstemp(dir=cache, suffix=".fa.tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            src = gzip.open(path, "rb") if compressed else open(path, "rb")
-            records, _ = _scan(path, src, sink=out)
-        os.replace(tmp, plain)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(plain) as tmp, open(tmp, "wb") as out:
+        src = gzip.open(path, "rb") if compressed else open(path, "rb")
+        records, _ = _scan(path, src, sink=out)
     _write_fai(index, records)
     return plain, index, [r for r, _ in records]
 
@@ -320,11 +314,9 @@ def _scan(path: Path, src: IO[bytes], sink: IO[bytes] | None) -> tuple[list[tupl
 
 
 def _write_fai(index: Path, records: list[tuple[Record, tuple[int, int, int]]]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=index.parent, suffix=".fai.tmp")
-    with os.fdopen(fd, "w") as fh:
+    with atomic_text(index) as fh:
         for rec, (off, lb, lw) in records:
             fh.write(f"{rec.id}\t{rec.length}\t{off}\t{lb}\t{lw}\n")
-    os.replace(tmp, index)
 
 
 def _read_fai(index: Path) -> list[Record]:
