@@ -137,7 +137,8 @@ def probabilities_whole(model: GeneLSTM, genome: Genome, records: list[str], *,
     """Probabilities for short records, each seen whole (no cropping), batched together.
 
     Many-record inputs (loci, contigs, plasmids) are mostly short: one padded batch of similar
-    lengths keeps the LSTM busy where a window grid per record would waste most of its work.
+    lengths keeps the LSTM busy where a window grid per record would waste most of its work. Each
+    record's result is the same as if it were computed alone (see GeneLSTM.encode's lengths).
     """
     pool = model.cfg.pool
     lengths = [genome.records[r].length for r in records]
@@ -149,7 +150,8 @@ def probabilities_whole(model: GeneLSTM, genome: Genome, records: list[str], *,
         codes[j, : len(c)], soft[j, : len(c)] = c, s
     model.eval()
     with _autocast(device, bf16):
-        out = model(torch.from_numpy(codes).long().to(device), torch.from_numpy(soft).to(device), lm=False)
+        out = model(torch.from_numpy(codes).long().to(device), torch.from_numpy(soft).to(device), lm=False,
+                    lengths=torch.tensor(lengths, device=device))
     reg = torch.softmax(out["region"].float(), dim=2).cpu().numpy()
     ev = torch.sigmoid(out["events"].float()).cpu().numpy()
     return [Probs(0, n, np.ascontiguousarray(reg[j, :, :, :n]), np.ascontiguousarray(ev[j, :, :, :n]))

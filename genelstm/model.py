@@ -79,29 +79,55 @@ class GeneLSTM(nn.Module):
         """Chunks to skip so the LSTM context for base t has never seen base t through the CNN."""
         return math.ceil(self.radius / self.cfg.pool)
 
-    def encode(self, codes: torch.Tensor, soft: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(one-hot input (B,5,L), CNN features (B,C,L), LSTM states (B,T,2H) as [forward | backward])."""
+    def encode(self, codes: torch.Tensor, soft: torch.Tensor, lengths: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(one-hot input (B,5,L), CNN features (B,C,L), LSTM states (B,T,2H) as [forward | backward],
+        mask (B,1,L) of each sequence's own positions or None).
+
+        ``lengths`` (bases per sequence, for a batch of records of different lengths padded at the end):
+        each sequence is then computed exactly as if it were alone, padded only to a multiple of pool --
+        the CNN sees zero padding past its end and the backward stack starts at its own end.
+        """
         p = self.cfg.pool
         if codes.shape[1] % p:
             raise ValueError(f"sequence length {codes.shape[1]} is not a multiple of pool {p}")
         x = one_hot(codes, soft)
-        feats = self.cnn(x)
+        keep = None
+        if lengths is not None:
+            padded = (lengths + p - 1) // p * p
+            keep = (torch.arange(codes.shape[1], device=codes.device)[None, :] < padded[:, None]).unsqueeze(1)
+        feats = x
+        for layer in self.cnn:
+            feats = layer(feats)
+            if keep is not None and isinstance(layer, nn.GELU):
+                feats = feats * keep
         chunks = self.down(feats).transpose(1, 2)  # (B, T, MIX)
         f, _ = self.fwd(chunks)
-        b, _ = self.bwd(chunks.flip(1))
-        return x, feats, torch.cat([f, b.flip(1)], dim=2)
+        if lengths is None:
+            b, _ = self.bwd(chunks.flip(1))
+            return x, feats, torch.cat([f, b.flip(1)], dim=2), None
+        t = chunks.shape[1]
+        steps = torch.arange(t, device=codes.device)[None, :]
+        n = ((lengths + p - 1) // p)[:, None]
+        rev = torch.where(steps < n, n - 1 - steps, steps)  # reverse each sequence's own chunks
+        idx = rev.unsqueeze(-1)
+        b, _ = self.bwd(chunks.gather(1, idx.expand(-1, -1, chunks.shape[2])))
+        b = b.gather(1, idx.expand(-1, -1, b.shape[2]))
+        return x, feats, torch.cat([f, b], dim=2), keep
 
-    def forward(self, codes: torch.Tensor, soft: torch.Tensor, *, lm: bool = True,
-                tag: bool = True) -> dict[str, torch.Tensor]:
+    def forward(self, codes: torch.Tensor, soft: torch.Tensor, *, lm: bool = True, tag: bool = True,
+                lengths: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """codes/soft (B, L) with L a multiple of pool -> dict of (B, ..., L) logits."""
         bsz, length = codes.shape
         p = self.cfg.pool
-        x, feats, out = self.encode(codes, soft)
+        x, feats, out, keep = self.encode(codes, soft, lengths)
         out = self.drop(out)
         res: dict[str, torch.Tensor] = {}
         if tag:
             up = self.tag_chunk(out).transpose(1, 2).repeat_interleave(p, dim=2)
             mixed = F.gelu(up + self.tag_base(feats))
+            if keep is not None:
+                mixed = mixed * keep
             res["region"] = self.region_head(mixed).view(bsz, 2, len(REGIONS), length)
             res["events"] = self.event_head(mixed).view(bsz, 2, len(EVENTS), length)
         if lm:

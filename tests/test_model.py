@@ -48,3 +48,23 @@ def test_length_must_be_a_multiple_of_pool():
     model = GeneLSTM(ModelConfig(hidden=8, conv_channels=8))
     with pytest.raises(ValueError, match="multiple of pool 9"):
         model(torch.zeros(1, 100, dtype=torch.long), torch.zeros(1, 100, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_record_batched_with_longer_ones_gets_the_same_outputs_as_alone(cell):
+    torch.manual_seed(1)
+    model = GeneLSTM(ModelConfig(cell=cell, hidden=16, layers=2, conv_channels=8)).eval()
+    lengths = [100, 451, 270]  # 100 and 451 are not multiples of the pool (9)
+    width = 459
+    codes = torch.full((3, width), 4, dtype=torch.long)
+    soft = torch.zeros(3, width, dtype=torch.bool)
+    for i, n in enumerate(lengths):
+        codes[i, :n] = torch.randint(0, 4, (n,))
+        soft[i, :n] = torch.rand(n) < 0.2
+    with torch.no_grad():
+        batched = model(codes, soft, lm=False, lengths=torch.tensor(lengths))
+        for i, n in enumerate(lengths):
+            pad = -(-n // 9) * 9
+            alone = model(codes[i : i + 1, :pad], soft[i : i + 1, :pad], lm=False)
+            for key in ("region", "events"):
+                assert torch.allclose(batched[key][i, ..., :n], alone[key][0, ..., :n], atol=1e-5), (key, n)
