@@ -7,7 +7,6 @@ the stop codon when it is annotated as complete; readers add it where a file lea
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -136,10 +135,6 @@ def _ordered(tx: Transcript, record_length: int, circular: bool) -> bool:
             continue
         return False
     return True
-
-
-def summarise(reasons: list[str]) -> dict[str, int]:
-    return dict(Counter(reasons))
 
 
 def with_stop_added(tx: Transcript, fetch, record_length: int) -> Transcript:

@@ -1,7 +1,6 @@
 """What was read from an annotation and what was masked: the table ``genelstm inspect`` prints."""
 from __future__ import annotations
 
-from collections import Counter
 from typing import TextIO
 
 from .annotation import AnnotatedGenome
@@ -9,12 +8,8 @@ from .annotation import AnnotatedGenome
 
 def annotation_summary(ag: AnnotatedGenome) -> dict:
     """Counts per annotated genome: records, bases, genes, checked transcripts, valid, masked by reason."""
-    reasons: Counter[str] = Counter()
-    masked = 0
-    for c in ag.checked:
-        if not c.valid:
-            masked += 1
-            reasons.update(c.reasons)
+    masked = sum(1 for c in ag.checked if not c.valid)
+    reasons = ag.masked_reasons()
     return {
         "source": " + ".join(ag.sources),
         "records": len(ag.genome.records),
