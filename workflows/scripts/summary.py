@@ -1,15 +1,8 @@
 """Summary across genomes: one row per sample (genes, coding bases, evaluation F1s) and a bar plot."""
 import json
-import os
 import sys
-import tempfile
 
-
-def atomic_write(path, text):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+from genelstm.atomic import atomic_path, atomic_text
 
 
 def main(sm):
@@ -34,7 +27,8 @@ def main(sm):
         rows.append(row)
     cols = ["sample", "genes", "coding_bases", "base_f1", "gene_stop_f1", "gene_start_stop_f1", "gene_structure_f1"]
     text = "\t".join(cols) + "\n" + "".join("\t".join(str(r.get(c, "")) for c in cols) + "\n" for r in rows)
-    atomic_write(sm.output.tsv, text)
+    with atomic_text(sm.output.tsv) as fh:
+        fh.write(text)
 
     import matplotlib
 
@@ -50,9 +44,8 @@ def main(sm):
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1")
     ax.legend(fontsize=7)
-    tmp = sm.output.png + ".tmp.png"
-    fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    os.replace(tmp, sm.output.png)
+    with atomic_path(sm.output.png) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
 
 
 main(snakemake)  # noqa: F821 (provided by snakemake's script directive)
