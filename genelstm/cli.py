@@ -122,8 +122,13 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
 
 
 @main.command()
-@genome_args
+@click.argument("genomes", nargs=-1, type=click.Path(dir_okay=False))
 @annotation_opt
+@click.option("--corpus", type=click.Path(dir_okay=False),
+              help="Split file (TSV: file, clade, role train|val|test) naming a corpus of genomes instead of GENOMES.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Folder of the corpus files [the split file's folder].")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="Where corpus encodings are stored, memory-mapped [$GENELSTM_CACHE/corpus].")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (best epoch).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file with any of these options.")
 @click.option("--objective", type=click.Choice(["tag", "lm", "both"]), help="Gene tagging, next-base modelling, or both [both].")
@@ -152,13 +157,17 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from OUTPUT.resume.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_user_errors
-def train(genomes, annotations, output, config_file, init, val_genomes, val_annotations, val_records,
-          metrics_path, resume, no_progress, **overrides) -> None:
+def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file, init, val_genomes, val_annotations,
+          val_records, metrics_path, resume, no_progress, **overrides) -> None:
     """Train the CNN + bidirectional LSTM on annotated genomes.
 
     GENOMES are FASTA (with -a annotations), GenBank or EMBL files. Every option can also live in
     --config FILE.yaml; options given here win. The best epoch (validation coding F1, or bits per
     base for --objective lm) is written to OUTPUT; per-epoch metrics go to a JSONL file.
+
+    With --corpus, genomes come from a split file, are encoded once into a memory-mapped cache,
+    sampled evenly across clades and genomes, and the epoch is chosen by gene-level F1 on the
+    split's validation genomes.
     """
     from .config import load_config
     from .train import TrainInputs, run
@@ -166,7 +175,10 @@ def train(genomes, annotations, output, config_file, init, val_genomes, val_anno
     if val_records is not None:
         overrides["val_records"] = [r for r in val_records.split(",") if r]
     cfg = load_config(config_file, overrides)
-    inputs = TrainInputs(list(genomes), list(annotations), list(val_genomes), list(val_annotations))
+    if not genomes and not corpus:
+        raise click.UsageError("give GENOMES or --corpus")
+    inputs = TrainInputs(list(genomes), list(annotations), list(val_genomes), list(val_annotations),
+                         corpus=corpus, data_dir=data_dir, cache_dir=cache_dir)
     best = run(cfg, inputs, output, metrics_path=metrics_path, init=init, resume=resume,
                progress=not no_progress)
     click.echo(json.dumps(best, sort_keys=True), err=True)

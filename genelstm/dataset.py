@@ -1,6 +1,7 @@
 """Tracks (sequence + labels per record) and the batches cut from them for training and validation.
 
-A record's tracks are held as compact numpy arrays (8 bytes per base); windows are cut on demand.
+A record's tracks are held as compact numpy arrays (8 bytes per base), or memory-mapped from a corpus
+cache (``corpus.StoredTrack``, 3 bytes per base on disk); windows are cut on demand through ``window``.
 Reverse-complementing a window swaps the two label tracks, which doubles the training data for free.
 """
 from __future__ import annotations
@@ -27,6 +28,16 @@ class Tracks:
     @property
     def length(self) -> int:
         return len(self.codes)
+
+    @property
+    def weight(self) -> float:
+        """Sampling weight: in-memory records are drawn in proportion to their length."""
+        return float(self.length)
+
+    def window(self, start: int, end: int) -> tuple[np.ndarray, ...]:
+        """(codes, soft, region, events, mask) of bases [start, end): the interface ``cut`` reads."""
+        return (self.codes[start:end], self.soft[start:end], self.region[:, start:end],
+                self.events[:, start:end], self.mask[:, start:end])
 
 
 def tracks_of(ag: AnnotatedGenome, *, annotated: bool = True) -> list[Tracks]:
@@ -57,7 +68,7 @@ class Batch:
         return int((self.codes != N_CODE).sum())
 
 
-def cut(tracks: list[Tracks], picks: list[tuple[int, int, bool]], width: int) -> Batch:
+def cut(tracks: list, picks: list[tuple[int, int, bool]], width: int) -> Batch:
     """Windows (track index, start, reverse-complement?) of ``width`` bases, padded with N/unknown."""
     b = len(picks)
     codes = np.full((b, width), N_CODE, np.uint8)
@@ -69,8 +80,7 @@ def cut(tracks: list[Tracks], picks: list[tuple[int, int, bool]], width: int) ->
         t = tracks[ti]
         end = min(start + width, t.length)
         n = end - start
-        c, s = t.codes[start:end], t.soft[start:end]
-        r, e, m = t.region[:, start:end], t.events[:, start:end], t.mask[:, start:end]
+        c, s, r, e, m = t.window(start, end)
         if flip:
             c, s = reverse_complement_codes(c), s[::-1]
             r, e, m = r[::-1, ::-1], e[::-1, ::-1], m[::-1, ::-1]
@@ -81,10 +91,10 @@ def cut(tracks: list[Tracks], picks: list[tuple[int, int, bool]], width: int) ->
                  torch.from_numpy(ev).float(), torch.from_numpy(mask))
 
 
-def random_picks(tracks: list[Tracks], n: int, width: int, rng: np.random.Generator) -> list[tuple[int, int, bool]]:
-    """``n`` windows drawn with probability proportional to record length, random strand."""
-    lengths = np.array([t.length for t in tracks], np.float64)
-    idx = rng.choice(len(tracks), size=n, p=lengths / lengths.sum())
+def random_picks(tracks: list, n: int, width: int, rng: np.random.Generator) -> list[tuple[int, int, bool]]:
+    """``n`` windows drawn with probability proportional to each track's weight, either strand equally."""
+    weights = np.array([t.weight for t in tracks], np.float64)
+    idx = rng.choice(len(tracks), size=n, p=weights / weights.sum())
     out = []
     for i in idx:
         span = max(tracks[i].length - width, 0)
@@ -92,7 +102,7 @@ def random_picks(tracks: list[Tracks], n: int, width: int, rng: np.random.Genera
     return out
 
 
-def tiled_picks(tracks: list[Tracks], width: int, max_bases: int | None = None) -> list[tuple[int, int, bool]]:
+def tiled_picks(tracks: list, width: int, max_bases: int | None = None) -> list[tuple[int, int, bool]]:
     """Non-overlapping windows covering the records in order (forward strand), up to ``max_bases``."""
     out, total = [], 0
     for i, t in enumerate(tracks):

@@ -27,6 +27,7 @@ from .dataset import Batch, Tracks, cut, random_picks, tiled_picks, tracks_of
 from .errors import GenelstmError, InputError
 from .labels import CDS1, CDS3, EVENTS, REGIONS
 from .model import GeneLSTM
+from .validation import gene_metrics, load_val_genome
 from .windows import split_records
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ class TrainInputs:
     annotations: list[str] = field(default_factory=list)
     val_genomes: list[str] = field(default_factory=list)
     val_annotations: list[str] = field(default_factory=list)
+    #: a corpus split file (see ``corpus``): its train genomes train, its val genomes validate
+    corpus: str | None = None
+    data_dir: str | None = None
+    cache_dir: str | None = None
 
 
 def pick_device(name: str) -> torch.device:
@@ -105,6 +110,32 @@ def prepare_data(cfg: TrainConfig, inputs: TrainInputs) -> tuple[list[Tracks], l
     summary["val_records"] = [t.record for t in val_tracks]
     summary["val_bases"] = int(sum(t.length for t in val_tracks))
     return train_tracks, val_tracks, summary
+
+
+def prepare_corpus(cfg: TrainConfig, inputs: TrainInputs) -> tuple[list, list, list, dict]:
+    """Memory-mapped train/val tracks of a corpus split file, the val genomes for gene-level
+    validation, and a summary naming every genome and its side of the split."""
+    from .corpus import read_split, stored_tracks
+    from .sequence import default_cache_dir
+
+    if inputs.genomes or inputs.val_genomes:
+        raise InputError("command line", "give genome files or --corpus, not both")
+    entries = read_split(inputs.corpus)
+    data_dir = inputs.data_dir or os.path.dirname(os.path.abspath(inputs.corpus))
+    cache = inputs.cache_dir or str(default_cache_dir() / "corpus")
+    train_e = [e for e in entries if e.role == "train"]
+    val_e = [e for e in entries if e.role == "val"]
+    if not train_e:
+        raise InputError(inputs.corpus, "no genome has role 'train'")
+    train_tracks, train_sum = stored_tracks(train_e, data_dir, cache)
+    val_tracks, val_sum = stored_tracks(val_e, data_dir, cache)
+    gene_val = [load_val_genome(os.path.join(data_dir, e.file), e.table, e.name) for e in val_e]
+    data = {"corpus": os.path.basename(inputs.corpus), "genomes": train_sum, "val_genomes": val_sum,
+            "test_genomes": [{"genome": e.name, "clade": e.clade} for e in entries if e.role == "test"],
+            "mode": "prokaryote", "train_records": len(train_tracks),
+            "train_bases": int(sum(t.length for t in train_tracks)),
+            "val_records": [t.record for t in val_tracks], "val_bases": int(sum(t.length for t in val_tracks))}
+    return train_tracks, val_tracks, gene_val, data
 
 
 def _genome_summary(ag: AnnotatedGenome, annotated: bool) -> dict:
@@ -193,7 +224,10 @@ def validate(model: GeneLSTM, tracks: list[Tracks], cfg: TrainConfig, device: to
 
 
 def _score(metrics: dict, cfg: TrainConfig) -> float:
-    """Higher is better: coding F1 when tagging, otherwise minus bits/base."""
+    """Higher is better: mean gene F1 (stop-exact and start+stop) when measured, else coding F1 when
+    tagging, otherwise minus bits/base."""
+    if "val_gene_stop_f1" in metrics:
+        return (metrics["val_gene_stop_f1"] + metrics["val_gene_start_stop_f1"]) / 2
     if cfg.objective == "lm":
         return -metrics.get("val_bits_per_base", float("inf"))
     return metrics.get("val_coding_f1", 0.0) - 0.001 * metrics.get("val_bits_per_base", 0.0)
@@ -221,7 +255,11 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
     device = pick_device(cfg.device)
     if init:
         cfg.model = checkpoint.model_config_of(init)
-    train_tracks, val_tracks, data = prepare_data(cfg, inputs)
+    gene_val: list = []
+    if inputs.corpus:
+        train_tracks, val_tracks, gene_val, data = prepare_corpus(cfg, inputs)
+    else:
+        train_tracks, val_tracks, data = prepare_data(cfg, inputs)
     if not val_tracks:
         log.warning("no validation records: early stopping is off and the last epoch is kept")
     torch.manual_seed(cfg.seed)
@@ -231,13 +269,16 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
         model.load_state_dict(init_model.state_dict())
         data["init"] = os.path.basename(str(init))
     return fit(model, cfg, train_tracks, val_tracks, data, output, metrics_path=metrics_path, resume=resume,
-               progress=progress, device=device)
+               progress=progress, device=device, gene_val=gene_val)
 
 
-def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list[Tracks], val_tracks: list[Tracks], data: dict,
+def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list, data: dict,
         output: str | Path, *, metrics_path: str | Path | None = None, resume: bool = False, progress: bool = True,
-        device: torch.device = torch.device("cpu")) -> dict:
-    """The training loop: epochs of seeded random windows, validation, best checkpoint, resume state."""
+        device: torch.device = torch.device("cpu"), gene_val: list | None = None) -> dict:
+    """The training loop: epochs of seeded random windows, validation, best checkpoint, resume state.
+
+    With ``gene_val`` (validation.ValGenome list) the epoch is chosen by gene-level F1 through the decoder.
+    """
     output = Path(output)
     metrics_path = Path(metrics_path) if metrics_path else output.with_suffix(".metrics.jsonl")
     state_path = Path(str(output) + ".resume")
@@ -299,6 +340,8 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list[Tracks], val_track
         row = {"epoch": epoch + 1, "step": step, "lr": round(sched.get_last_lr()[0], 8)}
         row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v / n, 6) for k, v in sums.items()})
         row.update(validate(model, val_tracks, cfg, device))
+        if gene_val:
+            row.update(gene_metrics(model, gene_val, device=device))
         row = checkpoint.plain(row)
         with open(metrics_path, "a") as fh:
             fh.write(json.dumps(row, sort_keys=True) + "\n")
@@ -326,7 +369,8 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list[Tracks], val_track
 
 
 def _brief(row: dict) -> str:
-    keys = ("train_loss", "val_coding_f1", "val_bits_per_base")
+    keys = ("train_loss", "val_coding_f1", "val_bits_per_base", "val_gene_stop_f1", "val_gene_start_stop_f1",
+            "val_strand_confusion")
     return ", ".join(f"{k}={row[k]}" for k in keys if k in row)
 
 
