@@ -202,10 +202,12 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
               help="bf16 is about 2x faster on CPUs with native bfloat16; auto uses it there.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="cpu", show_default=True)
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
+@click.option("--no-adapt", is_flag=True,
+              help="No per-genome self-training (on by default for prokaryote inputs of 20 kb or more).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_user_errors
 def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_score, min_length, batch_size,
-            precision, device, threads, no_progress) -> None:
+            precision, device, threads, no_adapt, no_progress) -> None:
     """Predict genes in GENOME (FASTA, plain or gzip, or GenBank/EMBL) and write sorted GFF3.
 
     Every record of any length is read window by window; both strands are searched. With no genes
@@ -216,7 +218,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     from . import checkpoint
     from .annotation import read_genome
     from .infer import native_bf16
-    from .predict import PredictOptions, run
+    from .predict import PredictOptions, decoder_options, run
     from .train import pick_device, set_threads
 
     from .models import resolve
@@ -231,7 +233,8 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_score=min_score,
                           min_length=min_length, batch_size=batch_size,
                           block_overlap=200_000 if mode == "eukaryote" else 60_000,
-                          bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()))
+                          bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()),
+                          adapt=not no_adapt, **decoder_options(ck))
     n = run(model, os.path.basename(model_path), g, output, opts, proteins=proteins, cds=cds, tracks=tracks,
             device=dev, progress=not no_progress)
     if n == 0:

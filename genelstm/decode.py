@@ -54,22 +54,72 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p + EPS) - np.log(1 - p + EPS)
 
 
-def _candidates(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_length: int,
-                open5: bool, open3: bool, start_weight: float = START_WEIGHT) -> list[tuple[int, int, float, bool, bool]]:
+@dataclass
+class Evidence:
+    """The network's evidence for one strand, in that strand's own 5'->3' orientation.
+
+    ``cod[k, i]``: log P(base i is codon position k+1) - log P(base i is non-coding); ``start``/``stop``:
+    log-odds of a start/stop codon beginning at i. Optional genome-specific terms learned by
+    self-training (``selftrain``): ``coding_extra[i]`` is added once per codon beginning at i, and
+    ``start_extra[i]`` to a gene starting at i.
+    """
+
+    cod: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    coding_extra: np.ndarray | None = None
+    start_extra: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.cod.shape[1]
+
+    def slice(self, a: int, b: int) -> "Evidence":
+        cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
+        return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
+                        cut(self.start_extra))
+
+
+def evidence_arrays(probs: Probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Genome-oriented (cod (2, 3, n), start (2, n), stop (2, n)) log-odds from probabilities (see Evidence)."""
+    region, events = probs.region, probs.events
+    lp0 = np.log(region[:, INTERGENIC] + region[:, INTRON] + region[:, UTR] + EPS)
+    cod = np.log(region[:, CDS1 : CDS3 + 1] + EPS) - lp0[:, None, :]
+    return cod, _logit(events[:, _START_I]), _logit(events[:, _STOP_I])
+
+
+def strand_evidence(probs: Probs, dtype=np.float32) -> tuple[Evidence, Evidence]:
+    """(forward, reverse) evidence from per-base probabilities; the reverse one is read right to left."""
+    return oriented(*evidence_arrays(probs), dtype=dtype)
+
+
+def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.float32) -> tuple[Evidence, Evidence]:
+    """Per-strand Evidence from genome-oriented arrays (the reverse track is reversed)."""
+    fwd = Evidence(np.ascontiguousarray(cod[0], dtype), np.ascontiguousarray(start[0], dtype),
+                   np.ascontiguousarray(stop[0], dtype))
+    rev = Evidence(np.ascontiguousarray(cod[1][:, ::-1], dtype), np.ascontiguousarray(start[1][::-1], dtype),
+                   np.ascontiguousarray(stop[1][::-1], dtype))
+    return fwd, rev
+
+
+def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
+                start_weight: float = START_WEIGHT) -> list[tuple[int, int, float, bool, bool]]:
     """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``."""
     n = len(c)
     starts_set, stops_set = codon_table(table)
     ids = _codon_ids(c)
     is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
-    lp0 = np.log(region[INTERGENIC] + region[INTRON] + region[UTR] + EPS)
-    lpc = np.log(region[CDS1 : CDS3 + 1] + EPS)
-    start_lo, stop_lo = start_weight * _logit(events[_START_I]), _logit(events[_STOP_I])
+    cod = ev.cod.astype(np.float64)
+    start_lo, stop_lo = start_weight * ev.start.astype(np.float64), ev.stop.astype(np.float64)
+    if ev.start_extra is not None:
+        start_lo = start_lo + ev.start_extra
     pos = np.arange(n)
     out: list[tuple[int, int, float, bool, bool]] = []
     for f in range(3):
-        x = lpc[(pos - f) % 3, pos] - lp0
-        S = np.concatenate([[0.0], np.cumsum(x)])
+        x = cod[(pos - f) % 3, pos]
         in_frame = pos % 3 == f
+        if ev.coding_extra is not None:
+            x = x + np.where(in_frame, ev.coding_extra, 0.0)
+        S = np.concatenate([[0.0], np.cumsum(x)])
         stops = np.flatnonzero(is_stop & in_frame)
         starts = np.flatnonzero(is_start & in_frame)
         k = np.searchsorted(stops, starts)
@@ -133,22 +183,30 @@ def decode_prokaryote(codes: np.ndarray, probs: Probs, record: str, *, record_le
                       min_length: int = 90, min_score: float = 0.0, max_overlap: int = 60,
                       start_weight: float = START_WEIGHT) -> list[Call]:
     """Genes in the block ``probs`` covers (``codes`` are the block's bases)."""
-    n = probs.end - probs.start
-    at_start, at_end = probs.start == 0, probs.end == record_length
+    return decode_evidence(codes, strand_evidence(probs), record, block_start=probs.start,
+                           record_length=record_length, table=table, min_length=min_length, min_score=min_score,
+                           max_overlap=max_overlap, start_weight=start_weight)
+
+
+def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], record: str, *, block_start: int,
+                    record_length: int, table: int = 11, min_length: int = 90, min_score: float = 0.0,
+                    max_overlap: int = 60, start_weight: float = START_WEIGHT) -> list[Call]:
+    """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence."""
+    n = len(codes)
+    at_start, at_end = block_start == 0, block_start + n == record_length
     cands: list[tuple[int, int, float, int, bool, bool]] = []
-    for strand in (1, -1):
+    for strand, ev in zip((1, -1), evidence):
         if strand == 1:
-            c, reg, ev, o5, o3 = codes, probs.region[0], probs.events[0], at_start, at_end
+            c, o5, o3 = codes, at_start, at_end
         else:
-            c, reg, ev = reverse_complement_codes(codes), probs.region[1][:, ::-1], probs.events[1][:, ::-1]
-            o5, o3 = at_end, at_start
-        for s, e, score, p5, p3 in _candidates(c, reg, ev, table=table, min_length=min_length, open5=o5, open3=o3,
+            c, o5, o3 = reverse_complement_codes(codes), at_end, at_start
+        for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
                                                start_weight=start_weight):
             if score <= min_score:  # the selection maximises the total of (score - min_score)
                 continue
             if strand == -1:
                 s, e = n - e, n - s
-            cands.append((probs.start + s, probs.start + e, score, strand, p5, p3))
+            cands.append((block_start + s, block_start + e, score, strand, p5, p3))
     calls = []
     for i in select(cands, max_overlap, min_score):
         s, e, score, strand, p5, p3 = cands[i]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from . import __version__
 from .atomic import atomic_text
-from .decode import Call, decode_prokaryote
+from . import selftrain
+from .decode import START_WEIGHT, Call, decode_evidence, decode_prokaryote, evidence_arrays, oriented
 from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
 from .infer import Probs, probabilities, probabilities_whole
@@ -47,6 +48,24 @@ class PredictOptions:
     offset: int = 0
     bf16: bool = False
     whole_max: int = 100_000  # records up to this long are read whole, batched with others
+    #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
+    start_weight: float = START_WEIGHT
+    adapt: bool = True
+    adapt_min_bases: int = 20_000
+    adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
+
+
+def decoder_options(ck: dict) -> dict:
+    """PredictOptions fields from a checkpoint's ``decoder`` entry (weights chosen on validation genomes)."""
+    dec = ck.get("decoder") or {}
+    out: dict = {}
+    if "start_weight" in dec:
+        out["start_weight"] = float(dec["start_weight"])
+    if "adapt_coding" in dec or "adapt_start" in dec:
+        default = selftrain.Weights()
+        out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
+                                                 start=float(dec.get("adapt_start", default.start)))
+    return out
 
 
 def _release_memory() -> None:
@@ -86,7 +105,7 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
         else:
             block_calls = decode_prokaryote(codes, probs, record, record_length=length, table=opts.table,
                                             min_length=opts.min_length, min_score=opts.min_score,
-                                            max_overlap=opts.max_overlap)
+                                            max_overlap=opts.max_overlap, start_weight=opts.start_weight)
         calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
         del probs, codes
         _release_memory()
@@ -163,6 +182,67 @@ def _bedgraph(fh: TextIO, seqid: str, offset: int, vals: np.ndarray) -> None:
                   for s, e in zip(starts[keep], ends[keep]))
 
 
+def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
+                    on_probs=None, bar: tqdm | None = None) -> dict:
+    """record -> (codes, (forward, reverse) Evidence) for every record, kept in float16 (20 bytes per
+    base) so the decoder can run several self-training rounds without the network."""
+    out = {}
+    short = ShortRecords(model, genome, opts, device)
+    whole: dict[str, Probs] = {}
+    for batch in short.batches:
+        for rid, probs in zip(batch, probabilities_whole(model, genome, batch, device=device, bf16=opts.bf16)):
+            whole[rid] = probs
+    for rec in genome:
+        n = rec.length
+        cod = np.zeros((2, 3, n), np.float16)
+        start = np.zeros((2, n), np.float16)
+        stop = np.zeros((2, n), np.float16)
+        for core_a, core_b in _blocks(n, opts.block):
+            probs = whole.pop(rec.id) if rec.id in whole else probabilities(
+                model, genome, rec.id, core_a, core_b, window=opts.window, margin=opts.margin,
+                batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
+            if on_probs is not None:
+                on_probs(rec.id, probs, core_a, core_b)
+            c, a, b = evidence_arrays(probs)
+            cod[:, :, core_a:core_b], start[:, core_a:core_b], stop[:, core_a:core_b] = c, a, b
+            del probs
+            if bar is not None:
+                bar.update(core_b - core_a)
+        codes, _ = genome.encode(rec.id)
+        out[rec.id] = (codes, oriented(cod, start, stop, dtype=np.float16))
+        del cod, start, stop
+        _release_memory()
+    return out
+
+
+def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions) -> list[Call]:
+    """Prokaryote calls of a whole record from its evidence, decoded in overlapping blocks."""
+    n = len(codes)
+    fwd, rev = evidence
+    calls: list[Call] = []
+    for core_a, core_b in _blocks(n, opts.block):
+        a, b = max(0, core_a - opts.block_overlap), min(n, core_b + opts.block_overlap)
+        block = decode_evidence(codes[a:b], (fwd.slice(a, b), rev.slice(n - b, n - a)), record, block_start=a,
+                                record_length=n, table=opts.table, min_length=opts.min_length,
+                                min_score=opts.min_score, max_overlap=opts.max_overlap,
+                                start_weight=opts.start_weight)
+        calls += [c for c in block if core_a <= c.transcript.start < core_b]
+    calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
+    return calls
+
+
+def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
+                 bar: tqdm | None = None) -> tuple[dict[str, list[Call]], list[str]]:
+    """Calls per record after per-genome self-training, and header lines saying what was learned."""
+    records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
+    calls, dialect, rounds = selftrain.adapt(
+        records, lambda rid, codes, ev: decode_record(rid, codes, ev, opts), table=opts.table,
+        weights=opts.adapt_weights, log=log.info)
+    note = f"self-training: {rounds} round(s); {dialect.summary()}" if dialect else "self-training: no calls to learn from"
+    log.info(note)
+    return calls, [note]
+
+
 def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, opts: PredictOptions, *,
         proteins: str | Path | None = None, cds: str | Path | None = None, tracks: str | Path | None = None,
         device: torch.device = torch.device("cpu"), progress: bool = True) -> int:
@@ -174,12 +254,23 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         faa = stack.enter_context(atomic_text(proteins))
         fna = stack.enter_context(atomic_text(cds))
         on_probs = TrackWriter(tracks, stack) if tracks else None
-        write_header(gff, genome, [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; "
-                                   f"table {opts.table}; min_score {opts.min_score}"])
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
-        short = None if on_probs else ShortRecords(model, genome, opts, device)
+        header = [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
+                  f"min_score {opts.min_score}"]
+        adapted: dict[str, list[Call]] | None = None
+        if opts.mode == "prokaryote" and opts.adapt:
+            if total >= opts.adapt_min_bases:
+                adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
+                header += notes
+            else:
+                log.warning("input of %d bases (< %d): no per-genome self-training; the network's calls are used",
+                            total, opts.adapt_min_bases)
+        write_header(gff, genome, header)
+        short = None if on_probs or adapted is not None else ShortRecords(model, genome, opts, device)
         for rec in genome:
-            if short is not None and rec.id in short:
+            if adapted is not None:
+                calls = adapted.pop(rec.id)
+            elif short is not None and rec.id in short:
                 calls = short.calls(rec.id)
                 bar.update(rec.length)
             else:

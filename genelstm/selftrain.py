@@ -1,0 +1,293 @@
+"""Per-genome self-training: learn the genome's own dialect from its confident calls, then decode again.
+
+Prodigal's edge over a frozen model is that it re-learns every genome. Here the network supplies
+the evidence and the genome its dialect, fitted from the calls of the previous round:
+
+* coding statistics: in-frame dicodon (hexamer) log-odds, genes vs the whole genome (both
+  strands), added once per codon of a candidate gene;
+* start model, discriminative -- each confident gene's start against the other start codons
+  its ORF offers: start-codon type, a Shine-Dalgarno-like motif and its spacer (motifs are the
+  sub-words of AGGAGG, the anti-Shine-Dalgarno complement, in four spacer bins), and the base
+  composition of each position from -20 to +14 around the start (which also carries other motifs
+  and leaderless starts, where the SD table learns nothing).
+
+Everything is naive-Bayes log-odds with pseudocounts, so a genome without a Shine-Dalgarno simply
+learns near-zero SD weights. numpy only: the decoder never needs torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .alphabet import codon_table
+from .decode import _codon_ids, _ids
+
+SD_MOTIFS = ("AGGAGG", "GGAGG", "AGGAG", "GGAG", "GAGG", "AGGA", "GGA", "GAG", "AGG")
+#: spacer = bases between the motif's last base and the start codon
+SPACER_BINS = ((3, 4), (5, 10), (11, 12), (13, 15))
+PWM_SPAN = (-20, 15)  # positions relative to the start codon's first base; 0..2 (the codon) are skipped
+#: the shortest gene used for fitting: short calls are where the first round is least sure
+FIT_MIN_LENGTH = 300
+
+
+@dataclass
+class Dialect:
+    """What self-training learned about one genome (all log-odds, natural log)."""
+
+    hexamer: np.ndarray  # (4096,) coding vs background, per in-frame dicodon
+    start_codon: np.ndarray  # (64,) true start vs alternative start codon
+    sd: np.ndarray  # (len(SD_MOTIFS) * len(SPACER_BINS) + 1,) last = no motif
+    pwm: np.ndarray  # (4, PWM_SPAN[1] - PWM_SPAN[0])
+    genes: int = 0
+    gc: float = 0.0
+    start_usage: dict = field(default_factory=dict)  # codon -> share of fitted starts
+    best_sd: str = ""  # motif and spacer most enriched, or "" when none is
+    sd_share: float = 0.0  # share of fitted starts with that motif class
+
+    def summary(self) -> str:
+        usage = ", ".join(f"{k} {v:.2f}" for k, v in sorted(self.start_usage.items(), key=lambda kv: -kv[1]))
+        sd = f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts" if self.best_sd else "no RBS motif enriched"
+        return f"{self.genes} genes fitted; GC {self.gc:.1%}; starts {usage}; {sd}"
+
+
+def _sd_classes(c: np.ndarray) -> np.ndarray:
+    """Per position s: the SD class of a start at s -- the longest motif ending 3-15 bases before s
+    (ties: spacer bin 5-10 first, then 3-4, 11-12, 13-15); the last class means no motif."""
+    n = len(c)
+    n_cls = len(SD_MOTIFS) * len(SPACER_BINS)
+    out = np.full(n, n_cls, np.int64)
+    seen = np.zeros(n, bool)
+    for mi, motif in enumerate(SD_MOTIFS):
+        k = len(motif)
+        hit = np.zeros(n, bool)  # motif begins at i
+        if n >= k:
+            hit[: n - k + 1] = True
+            for j, ch in enumerate(motif):
+                hit[: n - k + 1] &= c[j : n - k + 1 + j] == "ACGT".index(ch)
+        for bi in (1, 0, 2, 3):
+            lo, hi = SPACER_BINS[bi]
+            here = np.zeros(n, bool)
+            for sp in range(lo, hi + 1):
+                shift = sp + k  # a start at s has the motif beginning at s - shift
+                if shift < n:
+                    here[shift:] |= hit[: n - shift]
+            new = here & ~seen
+            out[new] = mi * len(SPACER_BINS) + bi
+            seen |= here
+    return out
+
+
+def _pwm_counts(c: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """(4, span) base counts around the given start positions."""
+    a, b = PWM_SPAN
+    out = np.zeros((4, b - a))
+    for j, off in enumerate(range(a, b)):
+        if 0 <= off <= 2 or not len(positions):
+            continue
+        p = positions + off
+        p = p[(p >= 0) & (p < len(c))]
+        base = c[p]
+        out[:, j] = np.bincount(base[base < 4], minlength=4)[:4]
+    return out
+
+
+def _pwm_scores(c: np.ndarray, pwm: np.ndarray) -> np.ndarray:
+    """Per position s: the sum of ``pwm`` over the bases around a start at s."""
+    n = len(c)
+    out = np.zeros(n)
+    a, b = PWM_SPAN
+    table = np.vstack([pwm, np.zeros((1, pwm.shape[1]))])  # row 4: N scores 0
+    cc = np.minimum(c, 4).astype(np.int64)
+    for j, off in enumerate(range(a, b)):
+        if 0 <= off <= 2:
+            continue
+        if off < 0:
+            out[-off:] += table[cc[: n + off], j]
+        else:
+            out[: n - off] += table[cc[off:], j]
+    return out
+
+
+def _alternatives(c: np.ndarray, s: int, e: int, is_start: np.ndarray, is_stop_frame: np.ndarray,
+                  min_length: int) -> list[int]:
+    """Other start codons of the ORF ending at ``e``: in frame, after the previous stop, long enough."""
+    f = s % 3
+    out = []
+    p = s - 3
+    while p >= 0 and not is_stop_frame[p]:
+        if is_start[p]:
+            out.append(p)
+        p -= 3
+    p = s + 3
+    while p <= e - 3 - min_length + 3 and p < e - 3:
+        if is_start[p]:
+            out.append(p)
+        p += 3
+    return [q for q in out if q % 3 == f]
+
+
+def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int = 11, min_length: int = 90,
+        pseudo: float = 1.0) -> Dialect:
+    """Learn a dialect from (strand-oriented codes, [(start, end), ...] complete genes on that strand).
+
+    Pass both strands of every record: the background counts come from all of them.
+    """
+    starts_set, stops_set = codon_table(table)
+    start_ids, stop_ids = _ids(starts_set), _ids(stops_set)
+    hex_gene = np.zeros(4096)
+    hex_bg = np.zeros(4096)
+    n_sd = len(SD_MOTIFS) * len(SPACER_BINS) + 1
+    true_codon, alt_codon = np.zeros(64), np.zeros(64)
+    true_sd, alt_sd = np.zeros(n_sd), np.zeros(n_sd)
+    true_pwm, alt_pwm = np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0])), np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0]))
+    n_genes, gc_num, gc_den = 0, 0, 0
+    for c, genes in strands:
+        ids = _codon_ids(c)
+        hx = _hexamer_ids(ids)
+        ok = hx >= 0
+        hex_bg += np.bincount(hx[ok], minlength=4096)
+        gc_num += int(((c == 1) | (c == 2)).sum())
+        gc_den += int((c < 4).sum())
+        is_start = np.isin(ids, start_ids)
+        is_stop = np.isin(ids, stop_ids)
+        sd_cls = _sd_classes(c)
+        true_pos, alt_pos = [], []
+        for s, e in genes:
+            if e - s < FIT_MIN_LENGTH:
+                continue
+            n_genes += 1
+            h = hx[s : e - 5 : 3]
+            hex_gene += np.bincount(h[h >= 0], minlength=4096)
+            true_pos.append(s)
+            alt_pos += _alternatives(c, s, e, is_start, is_stop, min_length)
+        tp, ap = np.array(true_pos, np.int64), np.array(alt_pos, np.int64)
+        for pos, codon, sd, pwm in ((tp, true_codon, true_sd, true_pwm), (ap, alt_codon, alt_sd, alt_pwm)):
+            if len(pos):
+                cid = ids[pos]
+                codon += np.bincount(cid[cid >= 0], minlength=64)
+                sd += np.bincount(sd_cls[pos], minlength=n_sd)
+                pwm += _pwm_counts(c, pos)
+    hexamer = _log_odds(hex_gene, hex_bg, pseudo)
+    start_codon = np.zeros(64)
+    start_codon[start_ids] = _log_odds(true_codon[start_ids], alt_codon[start_ids], pseudo)
+    sd = _log_odds(true_sd, alt_sd, pseudo)
+    pwm = np.log((true_pwm + pseudo) / (true_pwm + pseudo).sum(0)) - np.log((alt_pwm + pseudo) / (alt_pwm + pseudo).sum(0))
+    pwm[:, [-PWM_SPAN[0] + k for k in range(3)]] = 0.0
+    total = max(true_codon[start_ids].sum(), 1)
+    usage = {"ACGT"[i // 16] + "ACGT"[(i // 4) % 4] + "ACGT"[i % 4]: round(float(true_codon[i] / total), 3)
+             for i in start_ids if true_codon[i]}
+    best, z = _most_enriched(true_sd, alt_sd)
+    best_sd, share = "", 0.0
+    if z > 4.0:
+        a, b = SPACER_BINS[best % len(SPACER_BINS)]
+        best_sd = f"{SD_MOTIFS[best // len(SPACER_BINS)]} spacer {a}-{b}"
+        share = float(true_sd[best] / max(true_sd.sum(), 1))
+    return Dialect(hexamer, start_codon, sd, pwm, genes=n_genes, gc=gc_num / max(gc_den, 1), start_usage=usage,
+                   best_sd=best_sd, sd_share=share)
+
+
+def _most_enriched(true: np.ndarray, alt: np.ndarray) -> tuple[int, float]:
+    """The motif class most over-represented at true starts, and its two-proportion z-score."""
+    n1, n2 = max(true.sum(), 1.0), max(alt.sum(), 1.0)
+    p1, p2 = true / n1, alt / n2
+    p = (true + alt) / (n1 + n2)
+    z = (p1 - p2) / np.sqrt(np.maximum(p * (1 - p) * (1 / n1 + 1 / n2), 1e-12))
+    i = int(np.argmax(z[:-1]))  # the last class is "no motif"
+    return i, float(z[i])
+
+
+def _log_odds(a: np.ndarray, b: np.ndarray, pseudo: float) -> np.ndarray:
+    pa = (a + pseudo) / (a + pseudo).sum()
+    pb = (b + pseudo) / (b + pseudo).sum()
+    return np.clip(np.log(pa) - np.log(pb), -5.0, 5.0)
+
+
+def _hexamer_ids(codon_ids: np.ndarray) -> np.ndarray:
+    """Dicodon index (codon at i, codon at i+3) per position, -1 where either has an N or runs off."""
+    n = len(codon_ids)
+    out = np.full(n, -1, np.int64)
+    if n > 3:
+        a, b = codon_ids[:-3], codon_ids[3:]
+        out[: n - 3] = np.where((a >= 0) & (b >= 0), a * 64 + b, -1)
+    return out
+
+
+def coding_extra(c: np.ndarray, d: Dialect, *, table: int = 11) -> np.ndarray:
+    """Dicodon log-odds per position of a strand-oriented sequence (0 at stop codons and Ns)."""
+    ids = _codon_ids(c)
+    hx = _hexamer_ids(ids)
+    out = np.where(hx >= 0, d.hexamer[np.maximum(hx, 0)], 0.0)
+    _, stops_set = codon_table(table)
+    out[np.isin(ids, _ids(stops_set))] = 0.0
+    return out
+
+
+def start_extra(c: np.ndarray, d: Dialect, *, table: int = 11) -> np.ndarray:
+    """Start log-odds (codon type + SD class + position composition) at every start codon, 0 elsewhere."""
+    starts_set, _ = codon_table(table)
+    ids = _codon_ids(c)
+    score = d.start_codon[np.maximum(ids, 0)] + d.sd[_sd_classes(c)] + _pwm_scores(c, d.pwm)
+    return np.where(np.isin(ids, _ids(starts_set)), score, 0.0)
+
+
+@dataclass
+class Weights:
+    """How much the genome's dialect counts beside the network (chosen on validation genomes)."""
+
+    coding: float = 1.0  # per dicodon log-odds
+    start: float = 10.0  # per unit of start log-odds
+    rounds: int = 4
+
+
+def _complete_genes(calls, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Complete calls as (start, end) on the forward and the reverse-complemented strand."""
+    fwd, rev = [], []
+    for call in calls:
+        t = call.transcript
+        if t.partial5 or t.partial3:
+            continue
+        s, e = t.cds[0]
+        (fwd if t.strand == 1 else rev).append((s, e) if t.strand == 1 else (n - e, n - s))
+    return fwd, rev
+
+
+def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(), log=None):
+    """Self-training rounds over a genome.
+
+    ``records``: record -> (codes, (forward Evidence, reverse Evidence)); ``decode(record, codes,
+    evidence)`` returns calls. Round 0 decodes with the network alone; each later round fits a
+    Dialect on the previous calls and decodes again, until the calls stop changing or
+    ``weights.rounds`` is reached. Returns (calls per record, Dialect, rounds run).
+    """
+    from .alphabet import reverse_complement_codes
+
+    calls = {rid: decode(rid, codes, ev) for rid, (codes, ev) in records.items()}
+    dialect = None
+    rounds = 0
+    rc = {rid: reverse_complement_codes(codes) for rid, (codes, _) in records.items()}
+    for r in range(weights.rounds):
+        strands = []
+        for rid, (codes, _) in records.items():
+            fwd, rev = _complete_genes(calls[rid], len(codes))
+            strands += [(codes, fwd), (rc[rid], rev)]
+        dialect = fit(strands, table=table)
+        new = {}
+        for rid, (codes, (ef, er)) in records.items():
+            ev = []
+            for c, e in ((codes, ef), (rc[rid], er)):
+                ev.append(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
+                                  weights.start * start_extra(c, dialect, table=table)))
+            new[rid] = decode(rid, codes, tuple(ev))
+        rounds = r + 1
+        changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)
+        if log:
+            log(f"self-training round {rounds}: {dialect.summary()}; {changed} calls changed")
+        calls = new
+        if changed == 0:
+            break
+    return calls, dialect, rounds
+
+
+def _keys(calls) -> list[tuple]:
+    return [(c.transcript.strand, c.transcript.cds) for c in calls]

@@ -1,0 +1,110 @@
+"""Per-genome self-training on a constructed genome whose true starts carry a Shine-Dalgarno motif."""
+import random
+
+import numpy as np
+import pytest
+
+from genelstm import selftrain
+from genelstm.alphabet import codon_table, encode
+from genelstm.decode import decode_evidence, evidence_arrays, oriented
+from genelstm.infer import Probs
+from genelstm.labels import CDS1, EVENTS, INTERGENIC, REGIONS
+
+SD = "AGGAGG"
+
+
+def _genome(seed: int, n_genes: int = 80, wrong_share: float = 0.3):
+    """Genes ATG...stop with SD 8 bases upstream of the true ATG and a decoy in-frame ATG 30 bases
+    further upstream (no SD). The 'network' (``_probs``) cannot tell whether the stretch between them
+    is coding and slightly prefers the decoy's start for ``wrong_share`` of the genes."""
+    rng = random.Random(seed)
+    _, stops = codon_table(11)
+    sense = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT" if a + b + c not in stops | {"ATG", "GTG", "TTG", "CTG", "ATT", "ATC", "ATA"}]
+    seq: list[str] = []
+    genes = []  # (true start, decoy start, end, network wrong?)
+    for g in range(n_genes):
+        seq += [rng.choice("ACGT") for _ in range(rng.randint(40, 80))]
+        seq += list("TAA")  # in-frame stop: the ORF cannot reach further upstream
+        seq += list(rng.choice(sense))
+        decoy = len(seq)
+        seq += list("ATG")
+        up = [rng.choice(sense) for _ in range(9)]  # 27 bases to the true start
+        body = "".join(up)
+        body = body[:13] + SD + body[19:]  # motif ends 8 bases before the start
+        seq += list(body)
+        start = len(seq)
+        seq += list("ATG" + "".join(rng.choice(sense) for _ in range(rng.randint(80, 150))) + "TAA")
+        genes.append((start, decoy, len(seq), g % round(1 / wrong_share) == 0))
+    seq += [rng.choice("ACGT") for _ in range(60)]
+    return "".join(seq), genes
+
+
+def _probs(n: int, genes) -> Probs:
+    region = np.zeros((2, len(REGIONS), n), np.float32)
+    region[:, INTERGENIC] = 0.9
+    region[:, CDS1] = 0.1 / 3
+    region[:, CDS1 + 1] = 0.1 / 3
+    region[:, CDS1 + 2] = 0.1 / 3
+    events = np.full((2, len(EVENTS), n), 0.01, np.float32)
+    for start, decoy, end, wrong in genes:
+        k = np.arange(end - start)
+        region[0, :, start:end] = 0.05 / 3
+        region[0, CDS1 + k % 3, start + k] = 0.95
+        # the stretch between decoy and true start: the network cannot tell (coding = non-coding)
+        k = np.arange(start - decoy)
+        region[0, :, decoy:start] = 0.0
+        region[0, INTERGENIC, decoy:start] = 0.5
+        region[0, CDS1 + k % 3, decoy + k] = 0.5
+        events[0, EVENTS.index("start"), decoy] = 0.6 if wrong else 0.4
+        events[0, EVENTS.index("start"), start] = 0.5
+        events[0, EVENTS.index("stop"), end - 3] = 0.9
+    return Probs(0, n, region, events)
+
+
+def _start_accuracy(calls, genes) -> float:
+    got = {c.transcript.end: c.transcript.start for c in calls if c.transcript.strand == 1}
+    return float(np.mean([got.get(end) == start for start, _, end, _ in genes]))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_self_training_learns_the_motif_and_fixes_wrong_starts(seed):
+    seq, genes = _genome(seed)
+    codes, _ = encode(seq)
+    ev = oriented(*evidence_arrays(_probs(len(seq), genes)))
+
+    def decode(rid, c, e):
+        return decode_evidence(c, e, rid, block_start=0, record_length=len(c), start_weight=16.0)
+
+    before = _start_accuracy(decode("r", codes, ev), genes)
+    calls, dialect, rounds = selftrain.adapt({"r": (codes, ev)}, decode, weights=selftrain.Weights(coding=0.0, start=10.0))
+    after = _start_accuracy(calls["r"], genes)
+    assert before < 0.75  # the network alone takes the decoy where it covered it (every third gene)
+    assert after >= 0.97, (before, after, dialect.summary())
+    assert "GGAGG" in dialect.best_sd or "AGGAG" in dialect.best_sd
+    assert "5-10" in dialect.best_sd
+    assert 1 <= rounds <= selftrain.Weights().rounds
+    assert dialect.start_usage == {"ATG": 1.0}
+
+
+def test_dialect_without_motif_learns_no_motif():
+    rng = np.random.default_rng(0)
+    seq, genes = _genome(3)
+    # scramble the motif away: replace every SD occurrence by random bases
+    seq = seq.replace(SD, "".join(rng.choice(list("ACT"), 6)))
+    codes, _ = encode(seq)
+    strands = [(codes, [(s, e) for s, _, e, _ in genes])]
+    d = selftrain.fit(strands)
+    assert d.best_sd == ""
+    assert d.genes == sum(e - s >= selftrain.FIT_MIN_LENGTH for s, _, e, _ in genes)
+
+
+def test_sd_classes_and_pwm_scores_match_a_direct_reading():
+    seq = "CCCC" + "AGGAGG" + "TTTTTTTT" + "ATGAAA" + "CCCCCCCCCCCCCCCCCCCC"
+    codes, _ = encode(seq)
+    cls = selftrain._sd_classes(codes)
+    s = seq.index("ATG")
+    assert cls[s] == selftrain.SD_MOTIFS.index("AGGAGG") * len(selftrain.SPACER_BINS) + 1  # spacer 8: bin 5-10
+    pwm = np.arange(4 * 35, dtype=float).reshape(4, 35)
+    got = selftrain._pwm_scores(codes, pwm)[s]
+    want = sum(pwm[codes[s + off], off + 20] for off in range(-20, 15) if not 0 <= off <= 2 and 0 <= s + off < len(seq))
+    assert got == pytest.approx(want)
