@@ -14,7 +14,8 @@ from pathlib import Path
 from . import checkpoint
 from .annotation import load_all
 from .dataset import Tracks, tracks_of
-from .train import fit, pick_device, set_threads, validate
+from .device import pick_device, set_threads
+from .train import fit, validate
 from .windows import split_records
 
 log = logging.getLogger(__name__)

@@ -254,16 +254,25 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
                     if ftype in ("pseudogene", "pseudogenic_transcript") or attrs.get("pseudo") == "true":
                         if fid:
                             pseudo.add(fid)
-                    if fid and (attrs.get("partial") == "true" or "start_range" in attrs or "end_range" in attrs):
+                    prodigal_partial = attrs.get("partial") in ("00", "01", "10", "11")
+                    if fid and prodigal_partial:  # Prodigal: left and right end open, forward coordinates
+                        partial_attr[fid] = (attrs["partial"][0] == "1", attrs["partial"][1] == "1")
+                    elif fid and (attrs.get("partial") == "true" or "start_range" in attrs or "end_range" in attrs):
                         partial_attr[fid] = ("start_range" in attrs or attrs.get("partial") == "true",
                                              "end_range" in attrs or attrs.get("partial") == "true")
                     if not relevant:
                         continue
-                    if "Parent" not in attrs:
-                        raise InputError(path, f"{ftype} row without Parent", line=lineno)
-                    parents = attrs["Parent"].split(",")
+                    if "Parent" in attrs:
+                        parents = attrs["Parent"].split(",")
+                    elif fid and ftype == "CDS":  # Prodigal, Prokka, Bakta: each CDS is a gene of its own
+                        parents = [fid]
+                    else:
+                        raise InputError(path, f"{ftype} row without Parent or ID", line=lineno)
                 if seqid not in genome.records:
-                    raise InputError(path, f"sequence ID {seqid!r} is not in {genome.path}", line=lineno)
+                    unversioned = re.sub(r"\.\d+$", "", seqid)  # accession.version vs a GenBank LOCUS name
+                    if unversioned not in genome.records:
+                        raise InputError(path, f"sequence ID {seqid!r} is not in {genome.path}", line=lineno)
+                    seqid = unversioned
                 length = genome.records[seqid].length
                 if end > length:
                     raise InputError(path, f"feature ends at {end}, past the end of {seqid} ({length} bp)",

@@ -105,7 +105,7 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
     from .annotation import load_all
     from .dataset import tracks_of
     from .models import resolve
-    from .train import set_threads
+    from .device import set_threads
 
     set_threads(threads)
     model, _, _ = checkpoint.load_model(resolve(model_path))
@@ -219,7 +219,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     from .annotation import read_genome
     from .infer import native_bf16
     from .predict import PredictOptions, decoder_options, run
-    from .train import pick_device, set_threads
+    from .device import pick_device, set_threads
 
     from .models import resolve
 
@@ -319,7 +319,7 @@ def score(genomes, model_path, output, tracks, window, z_cut, threads, device, n
     from .annotation import read_genome
     from .models import resolve
     from .atomic import atomic_text
-    from .train import pick_device, set_threads
+    from .device import pick_device, set_threads
 
     set_threads(threads)
     dev = pick_device(device)

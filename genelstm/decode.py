@@ -16,7 +16,7 @@ import numpy as np
 
 from .alphabet import codon_table, reverse_complement_codes
 from .genemodel import Transcript
-from .infer import Probs
+from .probs import Probs
 from .labels import CDS1, CDS3, INTERGENIC, INTRON, UTR, EVENTS
 
 EPS = 1e-5

@@ -22,7 +22,7 @@ import numpy as np
 from .alphabet import codon_table, reverse_complement_codes
 from .decode import EPS, Call, _codon_ids, _ids, _logit
 from .genemodel import Transcript
-from .infer import Probs
+from .probs import Probs
 from .labels import CDS1, CDS3, EVENTS, INTERGENIC, INTRON, UTR
 
 NEG = -1e18

@@ -6,13 +6,12 @@ kept base has at least ``margin`` bases of context on both sides (except at the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from .alphabet import N_CODE
 from .model import GeneLSTM
+from .probs import Probs
 from .sequence import Genome
 
 
@@ -28,16 +27,6 @@ def native_bf16() -> bool:
 
 def _autocast(device: torch.device, bf16: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
-
-
-@dataclass
-class Probs:
-    """Probabilities for bases [start, end) of a record, both strands (track 0 = forward)."""
-
-    start: int
-    end: int
-    region: np.ndarray  # (2, len(REGIONS), n) float32, sums to 1 over regions
-    events: np.ndarray  # (2, len(EVENTS), n) float32, independent sigmoids
 
 
 def _grid(window: int, margin: int, offset: int, a: int, b: int) -> list[int]:

@@ -23,7 +23,8 @@ from . import selftrain
 from .decode import START_WEIGHT, Call, decode_evidence, decode_prokaryote, evidence_arrays, oriented
 from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
-from .infer import Probs, probabilities, probabilities_whole
+from .infer import probabilities, probabilities_whole
+from .probs import Probs
 from .labels import CDS1, CDS3, EVENTS
 from .model import GeneLSTM
 from .sequence import Genome

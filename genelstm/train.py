@@ -23,8 +23,9 @@ from . import checkpoint
 from .alphabet import N_CODE
 from .annotation import AnnotatedGenome, load_all
 from .config import TrainConfig
+from .device import pick_device, set_threads
 from .dataset import Batch, Tracks, cut, random_picks, tiled_picks, tracks_of
-from .errors import GenelstmError, InputError
+from .errors import InputError
 from .labels import CDS1, CDS3, EVENTS, REGIONS
 from .model import GeneLSTM
 from .validation import gene_metrics, load_val_genome
@@ -44,30 +45,6 @@ class TrainInputs:
     corpus: str | None = None
     data_dir: str | None = None
     cache_dir: str | None = None
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise GenelstmError("--device cuda asked for, but this torch sees no CUDA device")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise GenelstmError("--device mps asked for, but MPS is not available")
-    return torch.device(name)
-
-
-def set_threads(threads: int | None) -> None:
-    """Explicit threads: on a busy 2-core machine one thread is often faster than two."""
-    if threads:
-        torch.set_num_threads(threads)
-        try:
-            torch.set_num_interop_threads(1)
-        except RuntimeError:
-            pass  # already set in this process
 
 
 def prepare_data(cfg: TrainConfig, inputs: TrainInputs) -> tuple[list[Tracks], list[Tracks], dict]:

@@ -5,7 +5,7 @@ import pytest
 from genelstm import synthetic
 from genelstm.alphabet import encode
 from genelstm.decode import decode_prokaryote, select
-from genelstm.infer import Probs
+from genelstm.probs import Probs
 from genelstm.labels import EVENTS, REGIONS, label_record
 
 

@@ -99,3 +99,76 @@ def test_agrees_with_gt_eval_on_bases_and_exons(tmp_path):
     nuc = re.search(r"nucleotide sensitivity \(CDS level\):.*TP=(\d+) \+ FN=(\d+)", out)
     assert int(nuc.group(1)) == ours["base"]["matched_reference"]
     assert int(nuc.group(1)) + int(nuc.group(2)) == ours["base"]["reference"]
+
+
+# Other tools' GFF3 shapes, all describing the same three genes of a 1 kb record "c":
+# + 100-400, - 600-700 (reverse), + 800-961.
+_GENES = [(101, 400, "+"), (601, 700, "-"), (801, 961, "+")]
+
+
+def _prodigal_gff() -> str:  # CDS rows with ID only, Prodigal's partial flags
+    rows = [f"c\tProdigal_v2.6.3\tCDS\t{s}\t{e}\t50.1\t{st}\t0\tID=1_{i};partial=00;start_type=ATG;"
+            for i, (s, e, st) in enumerate(_GENES, 1)]
+    return "##gff-version  3\n# Sequence Data: seqnum=1;seqlen=1000;seqhdr=\"c\"\n" + "\n".join(rows) + "\n"
+
+
+def _prokka_gff() -> str:  # gene rows and CDS rows, the CDS carrying an ID and no Parent
+    rows = []
+    for i, (s, e, st) in enumerate(_GENES, 1):
+        rows.append(f"c\tprokka\tgene\t{s}\t{e}\t.\t{st}\t.\tID=X_{i:05d}_gene;locus_tag=X_{i:05d}")
+        rows.append(f"c\tProdigal:002006\tCDS\t{s}\t{e}\t.\t{st}\t0\tID=X_{i:05d};locus_tag=X_{i:05d};product=hypothetical protein")
+    return "##gff-version 3\n##sequence-region c 1 1000\n" + "\n".join(rows) + "\n"
+
+
+def _bakta_gff() -> str:  # gene rows with the CDS as their child
+    rows = []
+    for i, (s, e, st) in enumerate(_GENES, 1):
+        rows.append(f"c\tProdigal\tgene\t{s}\t{e}\t.\t{st}\t.\tID=B_{i};locus_tag=B_{i}")
+        rows.append(f"c\tProdigal\tCDS\t{s}\t{e}\t.\t{st}\t0\tID=B_{i}_cds;Parent=B_{i};locus_tag=B_{i}")
+    return "##gff-version 3\n##sequence-region c 1 1000\n" + "\n".join(rows) + "\n"
+
+
+def _gtf() -> str:
+    rows = [f'c\tsrc\tCDS\t{s}\t{e}\t.\t{st}\t0\tgene_id "g{i}"; transcript_id "t{i}";'
+            for i, (s, e, st) in enumerate(_GENES, 1)]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("make,suffix", [(_prodigal_gff, "gff"), (_prokka_gff, "gff3"), (_bakta_gff, "gff3"),
+                                         (_gtf, "gtf")])
+def test_evaluate_reads_other_tools_gff(tmp_path, make, suffix):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c\n" + "A" * 1000 + "\n")
+    ref = tmp_path / "ref.gff3"
+    ref.write_text("##gff-version 3\n" + "\n".join(
+        f"c\tref\tCDS\t{s}\t{e}\t.\t{st}\t0\tID=r{i};Parent=m{i}" for i, (s, e, st) in enumerate(_GENES, 1)) + "\n")
+    pred = tmp_path / f"pred.{suffix}"
+    pred.write_text(make())
+    res = CliRunner().invoke(main, ["evaluate", "-r", str(ref), "-p", str(pred), "--json", str(tmp_path / "e.json")])
+    assert res.exit_code == 0, res.output
+    import json
+
+    got = json.loads((tmp_path / "e.json").read_text())
+    assert got["gene_structure"]["predicted"] == 3
+    assert got["gene_structure"]["f1"] == 1.0
+
+
+def test_evaluate_reads_pyrodigal_output(tmp_path):
+    pyrodigal = pytest.importorskip("pyrodigal")
+    from genelstm.annotation import read_genome
+    from genelstm.evaluate import reference_models
+
+    ref = str(__import__("conftest").TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")
+    genome, _ = read_genome(ref)
+    rec = next(iter(genome))
+    genes = pyrodigal.GeneFinder(meta=True).find_genes(genome.fetch(rec.id).upper().encode())
+    gff = tmp_path / "pyrodigal.gff"
+    with open(gff, "w") as fh:
+        genes.write_gff(fh, sequence_id=rec.id + ".1")  # accession.version, as NCBI FASTA headers have it
+    g, r, p, _ = reference_models(ref, None, gff)
+    assert len(p) == len(genes)
+    res = evaluate(g, r, p)
+    want_stops = {(gene.strand, gene.end if gene.strand == 1 else gene.begin - 1) for gene in genes}
+    got_stops = {(t.strand, t.end if t.strand == 1 else t.start) for t in p}
+    assert got_stops == want_stops
+    assert res["gene_stop"]["f1"] > 0.8

@@ -7,7 +7,7 @@ import pytest
 from genelstm import selftrain
 from genelstm.alphabet import codon_table, encode
 from genelstm.decode import decode_evidence, evidence_arrays, oriented
-from genelstm.infer import Probs
+from genelstm.probs import Probs
 from genelstm.labels import CDS1, EVENTS, INTERGENIC, REGIONS
 
 SD = "AGGAGG"

@@ -1,0 +1,19 @@
+"""The hand-off between inference and decoding: per-base probabilities of a stretch of a record.
+
+numpy only, so the decoders and the evaluator never import torch or the network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Probs:
+    """Probabilities for bases [start, end) of a record, both strands (track 0 = forward)."""
+
+    start: int
+    end: int
+    region: np.ndarray  # (2, len(REGIONS), n) float32, sums to 1 over regions
+    events: np.ndarray  # (2, len(EVENTS), n) float32, independent sigmoids
