@@ -54,6 +54,8 @@ class PredictOptions:
     adapt: bool = True
     adapt_min_bases: int = 20_000
     adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
+    #: dialects fitted on the training corpus (checkpoint ``decoder.priors``), for inputs too small to fit
+    priors: list = field(default_factory=list)
 
 
 def decoder_options(ck: dict) -> dict:
@@ -66,6 +68,8 @@ def decoder_options(ck: dict) -> dict:
         default = selftrain.Weights()
         out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
                                                  start=float(dec.get("adapt_start", default.start)))
+    if dec.get("priors"):
+        out["priors"] = list(dec["priors"])
     return out
 
 
@@ -234,11 +238,29 @@ def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
                  bar: tqdm | None = None) -> tuple[dict[str, list[Call]], list[str]]:
-    """Calls per record after per-genome self-training, and header lines saying what was learned."""
+    """Calls per record after per-genome self-training, and header lines saying what was learned.
+
+    Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: the corpus dialect
+    (stored in the checkpoint) closest in GC to the whole input is used instead, when there is one.
+    """
     records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
-    calls, dialect, rounds = selftrain.adapt(
-        records, lambda rid, codes, ev: decode_record(rid, codes, ev, opts), table=opts.table,
-        weights=opts.adapt_weights, log=log.info)
+    decode = lambda rid, codes, ev: decode_record(rid, codes, ev, opts)  # noqa: E731
+    total = sum(len(c) for c, _ in records.values())
+    if total < opts.adapt_min_bases:
+        gc = selftrain.gc_of(records)
+        if not opts.priors:
+            note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit and no corpus priors "
+                    f"in this model; the network's calls are used")
+            log.warning(note)
+            return {rid: decode(rid, c, ev) for rid, (c, ev) in records.items()}, [note]
+        prior = selftrain.nearest_by_gc(opts.priors, gc)
+        note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit; corpus prior "
+                f"{prior['name']} (GC {prior['gc']:.1%}) matched to the input's GC {gc:.1%}")
+        log.warning(note)
+        return selftrain.apply(records, decode, selftrain.from_plain(prior), table=opts.table,
+                               weights=opts.adapt_weights), [note]
+    calls, dialect, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
+                                             log=log.info)
     note = f"self-training: {rounds} round(s); {dialect.summary()}" if dialect else "self-training: no calls to learn from"
     log.info(note)
     return calls, [note]
@@ -260,12 +282,8 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
                   f"min_score {opts.min_score}"]
         adapted: dict[str, list[Call]] | None = None
         if opts.mode == "prokaryote" and opts.adapt:
-            if total >= opts.adapt_min_bases:
-                adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
-                header += notes
-            else:
-                log.warning("input of %d bases (< %d): no per-genome self-training; the network's calls are used",
-                            total, opts.adapt_min_bases)
+            adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
+            header += notes
         write_header(gff, genome, header)
         short = None if on_probs or adapted is not None else ShortRecords(model, genome, opts, device)
         for rec in genome:

@@ -272,13 +272,7 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
             fwd, rev = _complete_genes(calls[rid], len(codes))
             strands += [(codes, fwd), (rc[rid], rev)]
         dialect = fit(strands, table=table)
-        new = {}
-        for rid, (codes, (ef, er)) in records.items():
-            ev = []
-            for c, e in ((codes, ef), (rc[rid], er)):
-                ev.append(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
-                                  weights.start * start_extra(c, dialect, table=table)))
-            new[rid] = decode(rid, codes, tuple(ev))
+        new = apply(records, decode, dialect, table=table, weights=weights, rc=rc)
         rounds = r + 1
         changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)
         if log:
@@ -287,6 +281,44 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
         if changed == 0:
             break
     return calls, dialect, rounds
+
+
+def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: Weights = Weights(),
+          rc: dict | None = None) -> dict:
+    """Calls per record decoded with ``dialect``'s terms added to the network's evidence."""
+    from .alphabet import reverse_complement_codes
+
+    out = {}
+    for rid, (codes, (ef, er)) in records.items():
+        r = rc[rid] if rc is not None else reverse_complement_codes(codes)
+        ev = tuple(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
+                           weights.start * start_extra(c, dialect, table=table)) for c, e in ((codes, ef), (r, er)))
+        out[rid] = decode(rid, codes, ev)
+    return out
+
+
+def to_plain(d: Dialect, name: str) -> dict:
+    """A dialect as plain lists, storable in a weights_only checkpoint."""
+    return {"name": name, "gc": d.gc, "genes": d.genes, "hexamer": d.hexamer.tolist(),
+            "start_codon": d.start_codon.tolist(), "sd": d.sd.tolist(), "pwm": d.pwm.tolist(),
+            "start_usage": d.start_usage, "best_sd": d.best_sd, "sd_share": d.sd_share}
+
+
+def from_plain(p: dict) -> Dialect:
+    return Dialect(np.array(p["hexamer"]), np.array(p["start_codon"]), np.array(p["sd"]), np.array(p["pwm"]),
+                   genes=p["genes"], gc=p["gc"], start_usage=p["start_usage"], best_sd=p["best_sd"],
+                   sd_share=p["sd_share"])
+
+
+def nearest_by_gc(priors: list[dict], gc: float) -> dict:
+    """The stored corpus dialect whose genome GC is closest to ``gc``."""
+    return min(priors, key=lambda p: abs(p["gc"] - gc))
+
+
+def gc_of(records: dict) -> float:
+    num = sum(int(((c == 1) | (c == 2)).sum()) for c, _ in records.values())
+    den = sum(int((c < 4).sum()) for c, _ in records.values())
+    return num / max(den, 1)
 
 
 def _keys(calls) -> list[tuple]:

@@ -16,11 +16,12 @@ def test_version_and_commands():
 
 
 def test_every_command_has_help():
+    assert set(main.commands) >= {"train", "predict", "evaluate", "score", "adapt", "probe", "inspect", "models"}
     for name, cmd in main.commands.items():
         assert cmd.help and len(cmd.help) > 20, name
-        r = CliRunner().invoke(main, [name, "--help"]) if name == "inspect" else None
-        if r is not None:
-            assert r.exit_code == 0
+        r = CliRunner().invoke(main, [name, "--help"])
+        assert r.exit_code == 0, (name, r.output)
+        assert "Usage: " in r.output and f" {name} " in r.output and "--help" in r.output, name
 
 
 def test_inspect_reports_genes_and_masks():
