@@ -9,7 +9,8 @@ plus the log-odds of the boundary events it uses, minus ``min_score`` per gene (
 The sweep visits only candidate sites (start codons, splice sites whose event probability passes
 ``site_threshold``, every stop codon) in order, with running maxima for the open exon of each frame
 and for the open intron of each phase, so its cost grows with the number of sites, not with the
-number of possible exon pairs. Stop codons split by an intron are not checked.
+number of possible exon pairs. Open introns are kept apart by the bases of the codon they split, so
+the exon after an intron never completes a stop codon across it.
 """
 from __future__ import annotations
 
@@ -52,16 +53,21 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
     acc_end[2:n] = (din[: n - 2] == AG) & (events[_A][1 : n - 1] > site_threshold)
 
     # sweep over positions that matter
-    kinds: list[tuple[int, int]] = []  # (position, order): order fixes what happens first at one position
+    # (position, order): at one position an exon may end (donor), then exons begin after introns, then a
+    # stop codon closes its frame -- so an exon that begins with an in-frame stop is closed at once --
+    # and last a gene may begin at a start codon.
+    DONOR_K, EXON_K, STOP_K, START_K = 0, 1, 2, 3
+    kinds: list[tuple[int, int]] = []
     for x in np.flatnonzero(is_stop):
-        kinds.append((int(x), 1))
+        kinds.append((int(x), STOP_K))
     for x in np.flatnonzero(is_donor):
-        kinds.append((int(x), 0))
+        kinds.append((int(x), DONOR_K))
     for x in np.flatnonzero(is_start):
-        kinds.append((int(x), 2))
+        kinds.append((int(x), START_K))
     for x in np.flatnonzero(acc_end):
-        kinds.append((int(x), 3))
+        kinds.append((int(x), EXON_K))
     kinds.sort()
+    stop_ids = set(int(i) for i in _ids(stops_set))
 
     best_g, best_g_ptr = 0.0, None  # best complete parse of the prefix: score, pointer to last gene
     pending: list[tuple[int, float, tuple]] = []  # gene ends not yet reached: (end, score, pointer)
@@ -69,8 +75,10 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
     # stop. Entries old enough (u <= v - min_exon) are folded into a running best; younger ones wait.
     settled: list[tuple[float, tuple | None, int]] = [(NEG, None, -1)] * 3
     young: list[deque[tuple[int, float, tuple]]] = [deque(), deque(), deque()]
-    intron_wait: deque[tuple[int, int, float, tuple]] = deque()  # (v, phase, value, ptr) before min_intron
-    intron_best = [(NEG, None)] * 3  # per phase: (max of D - Ipre[v], ptr)
+    # Open introns, keyed by (phase p, the p bases of the codon the intron splits, as a number): the
+    # key lets the exon after the intron refuse a stop codon split by the intron.
+    intron_wait: deque[tuple[int, tuple[int, int], float, tuple]] = deque()  # (v, key, value, ptr)
+    intron_best: dict[tuple[int, int], tuple[float, tuple]] = {}  # key -> (max of D - Ipre[v], ptr)
     tie = itertools.count()
 
     def add_start(u: int, f: int, value: float, ptr: tuple) -> None:
@@ -116,16 +124,17 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
             if sc > best_g:
                 best_g, best_g_ptr = sc, ptr
         while intron_wait and intron_wait[0][0] + min_intron <= x:
-            v, p, val, ptr = intron_wait.popleft()
-            if val - Ipre[v] > intron_best[p][0]:
-                intron_best[p] = (val - Ipre[v], ptr)
-        if kind == 0:  # donor: an exon may end at x (intron starts at x)
+            v, key, val, ptr = intron_wait.popleft()
+            if val - Ipre[v] > intron_best.get(key, (NEG, None))[0]:
+                intron_best[key] = (val - Ipre[v], ptr)
+        if kind == DONOR_K:  # an exon may end at x (intron starts at x)
             for f in range(3):
                 b, bp, bu = best_exon(f, x)
                 if b > NEG / 2:
-                    p = (x - f) % 3
-                    intron_wait.append((x, p, b + S[f][x] + lo[_D][x], ("exon", bu, x, bp)))
-        elif kind == 1:  # stop codon at x: closes frame f = x mod 3
+                    key = _split_key(c, x, (x - f) % 3)
+                    if key is not None:
+                        intron_wait.append((x, key, b + S[f][x] + lo[_D][x], ("exon", bu, x, bp)))
+        elif kind == STOP_K:  # stop codon at x: closes frame f = x mod 3
             f = x % 3
             b, bp, bu = best_exon(f, x + 3)
             if b > NEG / 2 and x + 3 <= n:
@@ -133,13 +142,13 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
                 heapq.heappush(pending, (x + 3, sc, next(tie), ("gene", sc, ("exon", bu, x + 3, bp), False)))
             dying[f] = (x, settled[f], list(young[f]))
             settled[f], young[f] = (NEG, None, -1), deque()
-        elif kind == 2:  # start codon: a gene begins after the best complete prefix
+        elif kind == START_K:  # a gene begins after the best complete prefix
             add_start(x, x % 3, best_g + lo[_S][x], ("start", x, best_g_ptr, best_g))
-        else:  # exon after an intron ending at x
-            for p in range(3):
-                val, ptr = intron_best[p]
-                if ptr is not None:
-                    add_start(x, (x - p) % 3, val + Ipre[x] + lo[_A][x - 1], ("intron", x, ptr))
+        else:  # EXON_K: an exon begins at x after an intron ending at x
+            for (p, prefix), (val, ptr) in intron_best.items():
+                if p and _joins_to_stop(c, x, p, prefix, stop_ids):
+                    continue
+                add_start(x, (x - p) % 3, val + Ipre[x] + lo[_A][x - 1], ("intron", x, ptr))
     while pending:
         e, sc, _, ptr = heapq.heappop(pending)
         if sc > best_g:
@@ -153,6 +162,25 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
                 best_g = b + S[f][end] - min_score
                 final_ptr = ("gene", best_g, ("exon", bu, end, bp), True)
     return _trace(final_ptr, min_score)
+
+
+def _split_key(c: np.ndarray, v: int, p: int) -> tuple[int, int] | None:
+    """(p, the p bases before v as a base-4 number) for an intron starting at v; None if one is N."""
+    bases = c[v - p : v]
+    if (bases > 3).any():
+        return None
+    return p, int(sum(int(b) * 4 ** (p - 1 - i) for i, b in enumerate(bases)))
+
+
+def _joins_to_stop(c: np.ndarray, w: int, p: int, prefix: int, stop_ids: set[int]) -> bool:
+    """Whether the codon split by an intron -- p bases ``prefix`` before it, 3 - p bases from w after it --
+    is a stop codon (or cannot be read: an N, or the record ends)."""
+    k = 3 - p
+    rest = c[w : w + k]
+    if len(rest) < k or (rest > 3).any():
+        return True
+    codon = prefix * 4 ** k + int(sum(int(b) * 4 ** (k - 1 - i) for i, b in enumerate(rest)))
+    return codon in stop_ids
 
 
 def _trace(ptr, min_score: float) -> list[tuple[float, list[tuple[int, int]], bool, bool, int]]:
