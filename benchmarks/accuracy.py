@@ -83,7 +83,7 @@ def main() -> None:
     ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
     ap.add_argument("-m", "--model", default="prokaryote")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--min-score", type=float, default=0.0)
+    ap.add_argument("--min-score", type=float, help="override the model's tuned threshold")
     ap.add_argument("--no-adapt-too", action="store_true", help="also run genelstm without self-training")
     ap.add_argument("--strand-confusion", action="store_true")
     ap.add_argument("--extra", default="", help="more genelstm predict options")
@@ -105,8 +105,9 @@ def main() -> None:
                 ours = Path(tmp) / "genelstm.gff3"
                 t0 = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "genelstm", "predict", ref, "-m", args.model, "-o", str(ours),
-                                "--threads", str(args.threads), "--no-progress", "--min-score", str(args.min_score),
-                                "--table", str(table), *flags, *args.extra.split()], check=True)
+                                "--threads", str(args.threads), "--no-progress", "--table", str(table), *flags,
+                                *(["--min-score", str(args.min_score)] if args.min_score is not None else []),
+                                *args.extra.split()], check=True)
                 wall = time.perf_counter() - t0
                 g, r, p, _ = reference_models(ref, None, ours)
                 res = evaluate(g, r, p, tolerance=0)

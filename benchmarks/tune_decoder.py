@@ -11,7 +11,6 @@ checkpoint's ``decoder`` entry, where `genelstm predict` reads it.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
 import time
@@ -82,21 +81,48 @@ def small_pieces(data, size: int = 15_000, count: int = 6):
             yield vg, MemoryGenome("piece", {rid: "N" * size}), ref, sub
 
 
+GRID = {  # candidate values per decoder setting; coordinate ascent from the first value of each
+    "start_weight": [32.0, 8.0, 16.0, 64.0, 128.0],
+    "adapt_coding": [128.0, 32.0, 64.0, 256.0, 512.0],
+    "adapt_start": [192.0, 48.0, 96.0, 384.0],
+    "codon_prior_weight": [100.0, 0.0, 30.0, 300.0],
+    "adapt_skip": [30, 0, 60],
+    "min_score": [800.0, 0.0, 200.0, 1600.0, 3200.0],
+}
+
+
+def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
+    return PredictOptions(table=table, adapt=adapt, start_weight=setting["start_weight"], min_score=setting["min_score"],
+                          start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
+                          adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
+                                                          skip=int(setting["adapt_skip"])))
+
+
+def start_codon_usage(priors: list[dict], split: str) -> dict:
+    """Pooled start-codon shares of the training genomes, per translation table."""
+    tables = {e.name: e.table for e in read_split(split)}
+    pooled: dict[str, dict[str, float]] = {}
+    for p in priors:
+        t = str(tables[p["name"]])
+        for codon, share in p["start_usage"].items():
+            pooled.setdefault(t, {})[codon] = pooled.setdefault(t, {}).get(codon, 0.0) + share * p["genes"]
+    return {t: {c: round(v / sum(u.values()), 5) for c, v in u.items()} for t, u in pooled.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", required=True)
     ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
     ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--net-start", default="16,32,64,128")
-    ap.add_argument("--coding", default="0,1,2,4")
-    ap.add_argument("--start", default="0,8,16,32")
-    ap.add_argument("--write", action="store_true", help="store the best weights in the checkpoint")
-    ap.add_argument("--priors", action="store_true", help="fit corpus priors (training genomes) and test them on "
-                                                          "15 kb pieces of the validation genomes")
+    ap.add_argument("--passes", type=int, default=2)
+    ap.add_argument("--write", action="store_true", help="store the chosen settings in the checkpoint")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, _, ck = checkpoint.load_model(args.model)
+    priors = corpus_priors(args.split, args.data_dir)
+    usage = start_codon_usage(priors, args.split)
+    print(f"# corpus start-codon usage: {usage}")
     vals = [e for e in read_split(args.split) if e.role == "val"]
     data = []
     for e in vals:
@@ -105,47 +131,51 @@ def main() -> None:
         recs = genome_evidence(model, vg.genome, PredictOptions(table=e.table), device=torch.device("cpu"))
         print(f"# {e.name}: network {time.time() - t0:.1f} s", file=sys.stderr)
         data.append((vg, recs))
-    grid = [float(x) for x in args.net_start.split(",")], [float(x) for x in args.coding.split(",")], \
-        [float(x) for x in args.start.split(",")]
-    print("net_start\tcoding\tstart\tstop_f1\tstart_stop_f1\tmean\t" + "\t".join(vg.name[:20] for vg, _ in data))
-    best = None
-    for ns in grid[0]:
-        base = PredictOptions(start_weight=ns, adapt=False)
-        combos = [(ns, None, None)] + [(ns, c, s) for c, s in itertools.product(grid[1], grid[2])]
-        for ns_, c, s in combos:
-            opts = base if c is None else PredictOptions(start_weight=ns, adapt=True,
-                                                         adapt_weights=selftrain.Weights(coding=c, start=s))
-            per = [score(vg, recs, PredictOptions(**{**opts.__dict__, "table": vg.table})) for vg, recs in data]
-            stop = float(np.mean([p[0] for p in per]))
-            ss = float(np.mean([p[1] for p in per]))
-            mean = (stop + ss) / 2
-            cols = "\t".join(f"{a:.3f}/{b:.3f}" for a, b in per)
-            print(f"{ns:g}\t{'-' if c is None else c}\t{'-' if s is None else s}\t{stop:.4f}\t{ss:.4f}\t{mean:.4f}\t{cols}",
-                  flush=True)
-            if c is not None and (best is None or mean > best[0]):
-                best = (mean, ns, c, s)
-    print(f"# best (self-training on): net_start {best[1]:g}, coding {best[2]:g}, start {best[3]:g}, mean F1 {best[0]:.4f}")
-    priors = []
-    if args.priors:
-        priors = corpus_priors(args.split, args.data_dir)
-        w = selftrain.Weights(coding=best[2], start=best[3])
-        opts = PredictOptions(start_weight=best[1], adapt=False)
-        res = {"network only": [], "GC-matched prior": []}
-        for vg, g, ref, sub in small_pieces(data):
-            dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
-            plain = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}
-            prior = selftrain.nearest_by_gc(priors, selftrain.gc_of(sub))
-            with_prior = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
-            for name, calls in (("network only", plain), ("GC-matched prior", with_prior)):
-                r = evaluate(g, ref, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
-                res[name].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
-        for name, v in res.items():
-            print(f"# 15 kb pieces ({len(v)}), {name}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
-                  f"start+stop F1 {np.mean([x[1] for x in v]):.4f}")
+    names = "\t".join(vg.name[:24] for vg, _ in data)
+    print(f"setting\tstop_f1\tstart_stop_f1\tobjective\t{names}")
+
+    def measure(setting: dict, adapt: bool = True) -> float:
+        per = [score(vg, recs, options(setting, vg.table, usage, adapt)) for vg, recs in data]
+        stop, ss = float(np.mean([p[0] for p in per])), float(np.mean([p[1] for p in per]))
+        cols = "\t".join(f"{a:.3f}/{b:.3f}" for a, b in per)
+        shown = "network only" if not adapt else " ".join(f"{k}={v:g}" for k, v in setting.items())
+        print(f"{shown}\t{stop:.4f}\t{ss:.4f}\t{(stop + ss) / 2:.4f}\t{cols}", flush=True)
+        return (stop + ss) / 2
+
+    best = {k: v[0] for k, v in GRID.items()}
+    measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
+    best_score = measure(best)
+    for _ in range(args.passes):
+        for key, values in GRID.items():
+            for v in values:
+                if v == best[key]:
+                    continue
+                trial = {**best, key: v}
+                sc = measure(trial)
+                if sc > best_score:
+                    best, best_score = trial, sc
+    print(f"# chosen: {best} (objective {best_score:.4f} = mean of stop-exact and start+stop F1 on "
+          f"{', '.join(e.name for e in vals)})")
+    w = selftrain.Weights(coding=best["adapt_coding"], start=best["adapt_start"], skip=int(best["adapt_skip"]))
+    small = {"network only": [], "GC-matched prior": []}
+    for vg, g, ref, sub in small_pieces(data):
+        opts = options(best, vg.table, usage, adapt=False)
+        dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
+        plain = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}
+        prior = selftrain.nearest_by_gc(priors, selftrain.gc_of(sub))
+        with_prior = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
+        for name, calls in (("network only", plain), ("GC-matched prior", with_prior)):
+            r = evaluate(g, ref, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
+            small[name].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+    for name, v in small.items():
+        print(f"# 15 kb pieces ({len(v)}), {name}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
+              f"start+stop F1 {np.mean([x[1] for x in v]):.4f}")
+    use_priors = np.mean([sum(x) for x in small["GC-matched prior"]]) > np.mean([sum(x) for x in small["network only"]])
+    print(f"# small inputs: {'GC-matched corpus prior' if use_priors else 'network only'}")
     if args.write:
         payload = checkpoint.read(args.model)
-        payload["decoder"] = {"start_weight": best[1], "adapt_coding": best[2], "adapt_start": best[3],
-                              "chosen_on": [e.name for e in vals], "priors": priors}
+        payload["decoder"] = {**best, "start_codon_usage": usage, "chosen_on": [e.name for e in vals],
+                              "priors": priors if use_priors else []}
         checkpoint.atomic_save(payload, args.model)
         print(f"# written to {args.model}")
 

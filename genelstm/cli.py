@@ -194,8 +194,8 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
 @click.option("--tracks", type=click.Path(file_okay=False), help="Folder for bedGraph probability tracks.")
 @click.option("--mode", type=click.Choice(["prokaryote", "eukaryote"]), help="Gene grammar [from the model].")
 @click.option("--table", type=click.IntRange(1, 33), help="NCBI translation table [11 prokaryote, 1 eukaryote].")
-@click.option("--min-score", type=float, default=0.0, show_default=True,
-              help="Gene score threshold (log-odds): higher for precision, lower for sensitivity.")
+@click.option("--min-score", type=float,
+              help="Gene score threshold: higher for precision, lower for sensitivity [the model's, else 0].")
 @click.option("--min-length", type=click.IntRange(3), default=90, show_default=True, help="Shortest gene (bp, with stop).")
 @click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True, help="Windows per forward pass.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
@@ -230,11 +230,13 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     model.to(dev)
     g, _ = read_genome(genome)
     mode = mode or ck.get("data", {}).get("mode", "prokaryote")
-    opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_score=min_score,
-                          min_length=min_length, batch_size=batch_size,
-                          block_overlap=200_000 if mode == "eukaryote" else 60_000,
+    tuned = decoder_options(ck) if mode == "prokaryote" else {}
+    if min_score is not None:
+        tuned["min_score"] = min_score
+    opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_length=min_length,
+                          batch_size=batch_size, block_overlap=200_000 if mode == "eukaryote" else 60_000,
                           bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()),
-                          adapt=not no_adapt, **decoder_options(ck))
+                          adapt=not no_adapt, **tuned)
     n = run(model, os.path.basename(model_path), g, output, opts, proteins=proteins, cds=cds, tracks=tracks,
             device=dev, progress=not no_progress)
     if n == 0:

@@ -69,6 +69,9 @@ class Evidence:
     stop: np.ndarray
     coding_extra: np.ndarray | None = None
     start_extra: np.ndarray | None = None
+    #: ``coding_extra`` counts from this many bases after a gene's start: the first codons of real genes
+    #: are atypical, and counting them would pull starts downstream
+    extra_skip: int = 0
 
     def __len__(self) -> int:
         return self.cod.shape[1]
@@ -76,7 +79,7 @@ class Evidence:
     def slice(self, a: int, b: int) -> "Evidence":
         cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
         return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
-                        cut(self.start_extra))
+                        cut(self.start_extra), self.extra_skip)
 
 
 def evidence_arrays(probs: Probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -102,8 +105,12 @@ def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.floa
 
 
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
-                start_weight: float = START_WEIGHT) -> list[tuple[int, int, float, bool, bool]]:
-    """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``."""
+                start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None
+                ) -> list[tuple[int, int, float, bool, bool]]:
+    """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``.
+
+    ``codon_bonus`` (64,): added to a gene starting with that codon (the start-codon type prior).
+    """
     n = len(c)
     starts_set, stops_set = codon_table(table)
     ids = _codon_ids(c)
@@ -112,14 +119,16 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
     start_lo, stop_lo = start_weight * ev.start.astype(np.float64), ev.stop.astype(np.float64)
     if ev.start_extra is not None:
         start_lo = start_lo + ev.start_extra
+    if codon_bonus is not None:
+        start_lo = start_lo + np.where(ids >= 0, np.asarray(codon_bonus, np.float64)[np.maximum(ids, 0)], 0.0)
     pos = np.arange(n)
     out: list[tuple[int, int, float, bool, bool]] = []
     for f in range(3):
-        x = cod[(pos - f) % 3, pos]
         in_frame = pos % 3 == f
-        if ev.coding_extra is not None:
-            x = x + np.where(in_frame, ev.coding_extra, 0.0)
-        S = np.concatenate([[0.0], np.cumsum(x)])
+        S = np.concatenate([[0.0], np.cumsum(cod[(pos - f) % 3, pos])])
+        H = np.concatenate([[0.0], np.cumsum(np.where(in_frame, ev.coding_extra, 0.0))]) \
+            if ev.coding_extra is not None else np.zeros(n + 1)
+        skip = ev.extra_skip
         stops = np.flatnonzero(is_stop & in_frame)
         starts = np.flatnonzero(is_start & in_frame)
         k = np.searchsorted(stops, starts)
@@ -132,19 +141,19 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
         ok = (complete | open3) & (ends - starts >= min_length)
         if ok.any():
             st, en, kk, cp = starts[ok], ends[ok], k[ok], complete[ok]
-            val = -S[st] + start_lo[st]
+            val = -S[st] - H[np.minimum(st + skip, en)] + start_lo[st]
             order = np.lexsort((-val, kk))
             first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
             for i in first:
                 s, e = int(st[i]), int(en[i])
-                score = S[e] - S[s] + start_lo[s] + (stop_lo[e - 3] if cp[i] else 0.0)
+                score = S[e] - S[s] + H[e] - H[min(s + skip, e)] + start_lo[s] + (stop_lo[e - 3] if cp[i] else 0.0)
                 out.append((s, e, float(score), False, not bool(cp[i])))
         # 5' open: the ORF before the first in-frame stop, cut by the record start
         if open5:
             s = f
             e = int(stops[0]) + 3 if len(stops) else (f + 3 * ((n - f) // 3) if open3 else -1)
             if e > 0 and e - s >= min_length:
-                score = S[e] - S[s] + (stop_lo[e - 3] if len(stops) else 0.0)
+                score = S[e] - S[s] + H[e] - H[s] + (stop_lo[e - 3] if len(stops) else 0.0)
                 out.append((s, e, float(score), True, not len(stops)))
     return out
 
@@ -190,7 +199,8 @@ def decode_prokaryote(codes: np.ndarray, probs: Probs, record: str, *, record_le
 
 def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], record: str, *, block_start: int,
                     record_length: int, table: int = 11, min_length: int = 90, min_score: float = 0.0,
-                    max_overlap: int = 60, start_weight: float = START_WEIGHT) -> list[Call]:
+                    max_overlap: int = 60, start_weight: float = START_WEIGHT,
+                    codon_bonus: np.ndarray | None = None) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence."""
     n = len(codes)
     at_start, at_end = block_start == 0, block_start + n == record_length
@@ -201,7 +211,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
         else:
             c, o5, o3 = reverse_complement_codes(codes), at_end, at_start
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
-                                               start_weight=start_weight):
+                                               start_weight=start_weight, codon_bonus=codon_bonus):
             if score <= min_score:  # the selection maximises the total of (score - min_score)
                 continue
             if strand == -1:

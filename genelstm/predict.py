@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from contextlib import ExitStack
+import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
@@ -18,6 +19,7 @@ from Bio.Seq import Seq
 from tqdm import tqdm
 
 from . import __version__
+from .alphabet import codon_table
 from .atomic import atomic_text
 from . import selftrain
 from .decode import START_WEIGHT, Call, decode_evidence, decode_prokaryote, evidence_arrays, oriented
@@ -56,20 +58,62 @@ class PredictOptions:
     adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
     #: dialects fitted on the training corpus (checkpoint ``decoder.priors``), for inputs too small to fit
     priors: list = field(default_factory=list)
+    #: start-codon type prior: weight x log(share of the corpus's starts) per translation table
+    #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
+    start_codon_usage: dict = field(default_factory=dict)
+    codon_prior_weight: float = 0.0
+
+    def codon_bonus(self, table: int) -> np.ndarray | None:
+        usage = self.start_codon_usage.get(str(table)) or self.start_codon_usage.get(table)
+        if not usage or not self.codon_prior_weight:
+            return None
+        bonus = np.zeros(64)
+        for codon, share in usage.items():
+            bonus["ACGT".index(codon[0]) * 16 + "ACGT".index(codon[1]) * 4 + "ACGT".index(codon[2])] = \
+                self.codon_prior_weight * np.log(max(share, 1e-4))
+        starts, _ = codon_table(table)
+        for codon in starts:  # a start codon the corpus never used
+            if codon not in usage:
+                bonus["ACGT".index(codon[0]) * 16 + "ACGT".index(codon[1]) * 4 + "ACGT".index(codon[2])] = \
+                    self.codon_prior_weight * np.log(1e-4)
+        return bonus
+
+
+class Stopwatch:
+    """Seconds spent per stage (network, decoding, self-training fit, reading, writing), so the next
+    bottleneck is visible: `genelstm -v predict` logs them."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.times[stage] = self.times.get(stage, 0.0) + time.perf_counter() - t0
+
+    def summary(self) -> str:
+        return ", ".join(f"{k} {v:.2f} s" for k, v in self.times.items())
 
 
 def decoder_options(ck: dict) -> dict:
-    """PredictOptions fields from a checkpoint's ``decoder`` entry (weights chosen on validation genomes)."""
+    """PredictOptions fields from a checkpoint's ``decoder`` entry (chosen on validation genomes only,
+    by benchmarks/tune_decoder.py): the decoder's priors live with the network they were tuned for."""
     dec = ck.get("decoder") or {}
     out: dict = {}
-    if "start_weight" in dec:
-        out["start_weight"] = float(dec["start_weight"])
-    if "adapt_coding" in dec or "adapt_start" in dec:
-        default = selftrain.Weights()
-        out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
-                                                 start=float(dec.get("adapt_start", default.start)))
+    for key in ("start_weight", "min_score", "codon_prior_weight"):
+        if key in dec:
+            out[key] = float(dec[key])
+    default = selftrain.Weights()
+    out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
+                                             start=float(dec.get("adapt_start", default.start)),
+                                             skip=int(dec.get("adapt_skip", default.skip)))
     if dec.get("priors"):
         out["priors"] = list(dec["priors"])
+    if dec.get("start_codon_usage"):
+        out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
 
 
@@ -188,32 +232,38 @@ def _bedgraph(fh: TextIO, seqid: str, offset: int, vals: np.ndarray) -> None:
 
 
 def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
-                    on_probs=None, bar: tqdm | None = None) -> dict:
+                    on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None) -> dict:
     """record -> (codes, (forward, reverse) Evidence) for every record, kept in float16 (20 bytes per
     base) so the decoder can run several self-training rounds without the network."""
     out = {}
+    watch = watch or Stopwatch()
     short = ShortRecords(model, genome, opts, device)
     whole: dict[str, Probs] = {}
     for batch in short.batches:
-        for rid, probs in zip(batch, probabilities_whole(model, genome, batch, device=device, bf16=opts.bf16)):
-            whole[rid] = probs
+        with watch("network"):
+            for rid, probs in zip(batch, probabilities_whole(model, genome, batch, device=device, bf16=opts.bf16)):
+                whole[rid] = probs
     for rec in genome:
         n = rec.length
         cod = np.zeros((2, 3, n), np.float16)
         start = np.zeros((2, n), np.float16)
         stop = np.zeros((2, n), np.float16)
         for core_a, core_b in _blocks(n, opts.block):
-            probs = whole.pop(rec.id) if rec.id in whole else probabilities(
-                model, genome, rec.id, core_a, core_b, window=opts.window, margin=opts.margin,
-                batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
+            with watch("network"):
+                probs = whole.pop(rec.id) if rec.id in whole else probabilities(
+                    model, genome, rec.id, core_a, core_b, window=opts.window, margin=opts.margin,
+                    batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
             if on_probs is not None:
-                on_probs(rec.id, probs, core_a, core_b)
-            c, a, b = evidence_arrays(probs)
+                with watch("writing"):
+                    on_probs(rec.id, probs, core_a, core_b)
+            with watch("decoding"):
+                c, a, b = evidence_arrays(probs)
             cod[:, :, core_a:core_b], start[:, core_a:core_b], stop[:, core_a:core_b] = c, a, b
             del probs
             if bar is not None:
                 bar.update(core_b - core_a)
-        codes, _ = genome.encode(rec.id)
+        with watch("reading"):
+            codes, _ = genome.encode(rec.id)
         out[rec.id] = (codes, oriented(cod, start, stop, dtype=np.float16))
         del cod, start, stop
         _release_memory()
@@ -230,21 +280,26 @@ def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions
         block = decode_evidence(codes[a:b], (fwd.slice(a, b), rev.slice(n - b, n - a)), record, block_start=a,
                                 record_length=n, table=opts.table, min_length=opts.min_length,
                                 min_score=opts.min_score, max_overlap=opts.max_overlap,
-                                start_weight=opts.start_weight)
+                                start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table))
         calls += [c for c in block if core_a <= c.transcript.start < core_b]
     calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
     return calls
 
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
-                 bar: tqdm | None = None) -> tuple[dict[str, list[Call]], list[str]]:
+                 bar: tqdm | None = None, watch: Stopwatch | None = None) -> tuple[dict[str, list[Call]], list[str]]:
     """Calls per record after per-genome self-training, and header lines saying what was learned.
 
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: the corpus dialect
     (stored in the checkpoint) closest in GC to the whole input is used instead, when there is one.
     """
-    records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
-    decode = lambda rid, codes, ev: decode_record(rid, codes, ev, opts)  # noqa: E731
+    watch = watch or Stopwatch()
+    records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch)
+
+    def decode(rid, codes, ev):
+        with watch("decoding"):
+            return decode_record(rid, codes, ev, opts)
+
     total = sum(len(c) for c, _ in records.values())
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
@@ -259,8 +314,11 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         log.warning(note)
         return selftrain.apply(records, decode, selftrain.from_plain(prior), table=opts.table,
                                weights=opts.adapt_weights), [note]
+    t0 = time.perf_counter()
+    before = watch.times.get("decoding", 0.0)
     calls, dialect, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
                                              log=log.info)
+    watch.times["self-training fit"] = time.perf_counter() - t0 - (watch.times.get("decoding", 0.0) - before)
     note = f"self-training: {rounds} round(s); {dialect.summary()}" if dialect else "self-training: no calls to learn from"
     log.info(note)
     return calls, [note]
@@ -281,8 +339,10 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         header = [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
                   f"min_score {opts.min_score}"]
         adapted: dict[str, list[Call]] | None = None
+        watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:
-            adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar)
+            adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
+                                          watch=watch)
             header += notes
         write_header(gff, genome, header)
         short = None if on_probs or adapted is not None else ShortRecords(model, genome, opts, device)
@@ -290,10 +350,13 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
             if adapted is not None:
                 calls = adapted.pop(rec.id)
             elif short is not None and rec.id in short:
-                calls = short.calls(rec.id)
+                with watch("network and decoding"):
+                    calls = short.calls(rec.id)
                 bar.update(rec.length)
             else:
-                calls = predict_record(model, genome, rec.id, opts, device=device, on_probs=on_probs, bar=bar)
+                with watch("network and decoding"):
+                    calls = predict_record(model, genome, rec.id, opts, device=device, on_probs=on_probs, bar=bar)
+            t_write = time.perf_counter()
             txs = []
             for c in calls:
                 n_genes += 1
@@ -314,5 +377,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
                     if not tx.partial5 and aa:
                         aa = "M" + aa[1:]  # alternative start codons are read as Met
                     faa.write(f">{desc}\n{aa}\n")
+            watch.times["writing"] = watch.times.get("writing", 0.0) + time.perf_counter() - t_write
         bar.close()
+    log.info("time: %s", watch.summary())
     return n_genes

@@ -238,6 +238,7 @@ class Weights:
     coding: float = 1.0  # per dicodon log-odds
     start: float = 10.0  # per unit of start log-odds
     rounds: int = 4
+    skip: int = 0  # bases after a start before dicodons count (see decode.Evidence.extra_skip)
 
 
 def _complete_genes(calls, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -292,7 +293,8 @@ def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: 
     for rid, (codes, (ef, er)) in records.items():
         r = rc[rid] if rc is not None else reverse_complement_codes(codes)
         ev = tuple(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
-                           weights.start * start_extra(c, dialect, table=table)) for c, e in ((codes, ef), (r, er)))
+                           weights.start * start_extra(c, dialect, table=table), weights.skip)
+                   for c, e in ((codes, ef), (r, er)))
         out[rid] = decode(rid, codes, ev)
     return out
 
