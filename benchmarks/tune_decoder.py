@@ -83,6 +83,7 @@ def small_pieces(data, size: int = 15_000, count: int = 6):
 
 GRID = {  # candidate values per decoder setting; coordinate ascent from the first value of each
     "start_weight": [32.0, 8.0, 16.0, 64.0, 128.0],
+    "coding_weight": [1.0, 0.25, 0.5, 2.0],
     "adapt_coding": [128.0, 32.0, 64.0, 256.0, 512.0],
     "adapt_start": [192.0, 48.0, 96.0, 384.0],
     "codon_prior_weight": [100.0, 0.0, 30.0, 300.0],
@@ -93,6 +94,7 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
 
 def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
     return PredictOptions(table=table, adapt=adapt, start_weight=setting["start_weight"], min_score=setting["min_score"],
+                          coding_weight=setting["coding_weight"],
                           start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"])))

@@ -105,8 +105,8 @@ def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.floa
 
 
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
-                start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None
-                ) -> list[tuple[int, int, float, bool, bool]]:
+                start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
+                coding_weight: float = 1.0) -> list[tuple[int, int, float, bool, bool]]:
     """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``.
 
     ``codon_bonus`` (64,): added to a gene starting with that codon (the start-codon type prior).
@@ -115,7 +115,7 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
     starts_set, stops_set = codon_table(table)
     ids = _codon_ids(c)
     is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
-    cod = ev.cod.astype(np.float64)
+    cod = coding_weight * ev.cod.astype(np.float64)
     start_lo, stop_lo = start_weight * ev.start.astype(np.float64), ev.stop.astype(np.float64)
     if ev.start_extra is not None:
         start_lo = start_lo + ev.start_extra
@@ -200,7 +200,7 @@ def decode_prokaryote(codes: np.ndarray, probs: Probs, record: str, *, record_le
 def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], record: str, *, block_start: int,
                     record_length: int, table: int = 11, min_length: int = 90, min_score: float = 0.0,
                     max_overlap: int = 60, start_weight: float = START_WEIGHT,
-                    codon_bonus: np.ndarray | None = None) -> list[Call]:
+                    codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence."""
     n = len(codes)
     at_start, at_end = block_start == 0, block_start + n == record_length
@@ -211,7 +211,8 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
         else:
             c, o5, o3 = reverse_complement_codes(codes), at_end, at_start
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
-                                               start_weight=start_weight, codon_bonus=codon_bonus):
+                                               start_weight=start_weight, codon_bonus=codon_bonus,
+                                               coding_weight=coding_weight):
             if score <= min_score:  # the selection maximises the total of (score - min_score)
                 continue
             if strand == -1:

@@ -53,6 +53,8 @@ class PredictOptions:
     whole_max: int = 100_000  # records up to this long are read whole, batched with others
     #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
     start_weight: float = START_WEIGHT
+    #: weight of the network's per-base coding log-odds in a gene's score
+    coding_weight: float = 1.0
     adapt: bool = True
     adapt_min_bases: int = 20_000
     adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
@@ -103,7 +105,7 @@ def decoder_options(ck: dict) -> dict:
     by benchmarks/tune_decoder.py): the decoder's priors live with the network they were tuned for."""
     dec = ck.get("decoder") or {}
     out: dict = {}
-    for key in ("start_weight", "min_score", "codon_prior_weight"):
+    for key in ("start_weight", "coding_weight", "min_score", "codon_prior_weight"):
         if key in dec:
             out[key] = float(dec[key])
     default = selftrain.Weights()
@@ -280,7 +282,8 @@ def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions
         block = decode_evidence(codes[a:b], (fwd.slice(a, b), rev.slice(n - b, n - a)), record, block_start=a,
                                 record_length=n, table=opts.table, min_length=opts.min_length,
                                 min_score=opts.min_score, max_overlap=opts.max_overlap,
-                                start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table))
+                                start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
+                                coding_weight=opts.coding_weight)
         calls += [c for c in block if core_a <= c.transcript.start < core_b]
     calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
     return calls

@@ -26,7 +26,7 @@ from .decode import _codon_ids, _ids
 SD_MOTIFS = ("AGGAGG", "GGAGG", "AGGAG", "GGAG", "GAGG", "AGGA", "GGA", "GAG", "AGG")
 #: spacer = bases between the motif's last base and the start codon
 SPACER_BINS = ((3, 4), (5, 10), (11, 12), (13, 15))
-PWM_SPAN = (-20, 15)  # positions relative to the start codon's first base; 0..2 (the codon) are skipped
+PWM_SPAN = (-45, 15)  # positions relative to the start codon's first base; 0..2 (the codon) are skipped
 #: the shortest gene used for fitting: short calls are where the first round is least sure
 FIT_MIN_LENGTH = 300
 
