@@ -100,7 +100,7 @@ def _pwm_scores(c: np.ndarray, pwm: np.ndarray) -> np.ndarray:
     table = np.vstack([pwm, np.zeros((1, pwm.shape[1]))])  # row 4: N scores 0
     cc = np.minimum(c, 4).astype(np.int64)
     for j, off in enumerate(range(a, b)):
-        if 0 <= off <= 2:
+        if 0 <= off <= 2 or abs(off) >= n:
             continue
         if off < 0:
             out[-off:] += table[cc[: n + off], j]

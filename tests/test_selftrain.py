@@ -104,7 +104,8 @@ def test_sd_classes_and_pwm_scores_match_a_direct_reading():
     cls = selftrain._sd_classes(codes)
     s = seq.index("ATG")
     assert cls[s] == selftrain.SD_MOTIFS.index("AGGAGG") * len(selftrain.SPACER_BINS) + 1  # spacer 8: bin 5-10
-    pwm = np.arange(4 * 35, dtype=float).reshape(4, 35)
+    a, b = selftrain.PWM_SPAN
+    pwm = np.arange(4 * (b - a), dtype=float).reshape(4, b - a)
     got = selftrain._pwm_scores(codes, pwm)[s]
-    want = sum(pwm[codes[s + off], off + 20] for off in range(-20, 15) if not 0 <= off <= 2 and 0 <= s + off < len(seq))
+    want = sum(pwm[codes[s + off], off - a] for off in range(a, b) if not 0 <= off <= 2 and 0 <= s + off < len(seq))
     assert got == pytest.approx(want)
