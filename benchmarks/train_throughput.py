@@ -23,7 +23,7 @@ from genelstm.annotation import load_all  # noqa: E402
 from genelstm.config import load_config  # noqa: E402
 from genelstm.dataset import cut, random_picks, tracks_of  # noqa: E402
 from genelstm.model import GeneLSTM  # noqa: E402
-from genelstm.train import losses  # noqa: E402
+from genelstm.objectives import losses  # noqa: E402
 
 
 def main() -> None:

@@ -15,7 +15,8 @@ from . import checkpoint
 from .annotation import load_all
 from .dataset import Tracks, tracks_of
 from .device import pick_device, set_threads
-from .train import fit, validate
+from .objectives import validate
+from .train import fit
 from .windows import split_records
 
 log = logging.getLogger(__name__)

@@ -60,8 +60,12 @@ class Batch:
     events: torch.Tensor  # (B, 2, E, W) float
     mask: torch.Tensor  # (B, 2, W) bool, True = unknown
 
-    def to(self, device: torch.device) -> "Batch":
-        return Batch(*(t.to(device) for t in (self.codes, self.soft, self.region, self.events, self.mask)))
+    def to(self, device: torch.device, *, pin: bool = False) -> "Batch":
+        """On ``device``; ``pin``: through page-locked memory, copied without blocking the host (CUDA)."""
+        ts = (self.codes, self.soft, self.region, self.events, self.mask)
+        if pin:
+            return Batch(*(t.pin_memory().to(device, non_blocking=True) for t in ts))
+        return Batch(*(t.to(device) for t in ts))
 
     @property
     def bases(self) -> int:

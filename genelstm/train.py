@@ -16,18 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from tqdm import tqdm
 
 from . import checkpoint
-from .alphabet import N_CODE
 from .annotation import AnnotatedGenome, load_all
 from .config import TrainConfig
+from . import distributed
 from .device import pick_device, set_threads
-from .dataset import Batch, Tracks, cut, random_picks, tiled_picks, tracks_of
+from .dataset import Tracks, cut, random_picks, tracks_of
 from .errors import InputError
-from .labels import CDS1, CDS3, EVENTS, REGIONS
 from .model import GeneLSTM
+from .objectives import losses, validate
 from .validation import gene_metrics, load_val_genome
 from .windows import split_records
 
@@ -123,83 +122,6 @@ def _genome_summary(ag: AnnotatedGenome, annotated: bool) -> dict:
             "genes_masked": len(ag.checked) - valid, "masked_reasons": ag.masked_reasons()}
 
 
-def losses(out: dict[str, torch.Tensor], batch: Batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
-    """Masked region cross-entropy, event BCE (positives up-weighted: they are rare) and next-base CE."""
-    res: dict[str, torch.Tensor] = {}
-    if "region" in out:
-        known = ~batch.mask
-        logits = out["region"].permute(0, 1, 3, 2)[known]  # (n, R)
-        res["region"] = F.cross_entropy(logits, batch.region[known]) if logits.numel() else logits.sum()
-        ev_logits = out["events"].permute(0, 1, 3, 2)[known]
-        ev_target = batch.events.permute(0, 1, 3, 2)[known]
-        pw = torch.full((len(EVENTS),), cfg.event_pos_weight, device=ev_logits.device)
-        res["events"] = (F.binary_cross_entropy_with_logits(ev_logits, ev_target, pos_weight=pw)
-                         if ev_logits.numel() else ev_logits.sum())
-    if "next_base" in out:
-        ok = batch.codes != N_CODE
-        logits = out["next_base"].permute(0, 2, 1)[ok]
-        res["lm"] = F.cross_entropy(logits, batch.codes[ok]) if logits.numel() else logits.sum()
-    total = res.get("region", 0) + res.get("events", 0) + cfg.lm_weight * res.get("lm", 0)
-    res["total"] = total
-    return res
-
-
-def _f1(tp: float, fp: float, fn: float) -> float:
-    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
-
-
-@torch.no_grad()
-def validate(model: GeneLSTM, tracks: list[Tracks], cfg: TrainConfig, device: torch.device) -> dict:
-    """Per-class region F1, coding F1, boundary-event F1 (exact base, p > 0.5) and bits/base."""
-    if not tracks:
-        return {}
-    model.eval()
-    want_tag, want_lm = cfg.objective != "lm", cfg.objective != "tag"
-    picks = tiled_picks(tracks, cfg.window, cfg.val_max_bases)
-    conf = np.zeros((len(REGIONS), len(REGIONS)), np.int64)
-    ev = np.zeros((len(EVENTS), 3), np.int64)  # tp, fp, fn
-    sums = {"region": 0.0, "events": 0.0, "lm": 0.0}
-    n_batches, bits, n_bases = 0, 0.0, 0
-    for i in range(0, len(picks), cfg.batch_size):
-        batch = cut(tracks, picks[i : i + cfg.batch_size], cfg.window).to(device)
-        out = model(batch.codes, batch.soft, lm=want_lm, tag=want_tag)
-        ls = losses(out, batch, cfg)
-        n_batches += 1
-        for k in sums:
-            if k in ls:
-                sums[k] += float(ls[k])
-        if want_tag:
-            known = ~batch.mask
-            pred = out["region"].argmax(2)[known].cpu().numpy()
-            true = batch.region[known].cpu().numpy()
-            np.add.at(conf, (true, pred), 1)
-            p_ev = (out["events"] > 0).permute(0, 1, 3, 2)[known].cpu().numpy()
-            t_ev = batch.events.permute(0, 1, 3, 2)[known].cpu().numpy() > 0.5
-            ev[:, 0] += (p_ev & t_ev).sum(0)
-            ev[:, 1] += (p_ev & ~t_ev).sum(0)
-            ev[:, 2] += (~p_ev & t_ev).sum(0)
-        if want_lm:
-            ok = batch.codes != N_CODE
-            logp = F.log_softmax(out["next_base"], dim=1)
-            nll = -logp.gather(1, batch.codes.clamp(max=3).unsqueeze(1)).squeeze(1)[ok]
-            bits += float(nll.sum()) / LN2
-            n_bases += int(ok.sum())
-    res: dict = {}
-    if want_tag:
-        tp = np.diag(conf)
-        res["val_region_f1"] = {name: round(_f1(tp[i], conf[:, i].sum() - tp[i], conf[i].sum() - tp[i]), 6)
-                                for i, name in enumerate(REGIONS) if conf[i].sum() or conf[:, i].sum()}
-        coding = slice(CDS1, CDS3 + 1)
-        c_tp = conf[coding, coding].sum()
-        res["val_coding_f1"] = round(_f1(c_tp, conf[:, coding].sum() - c_tp, conf[coding, :].sum() - c_tp), 6)
-        res["val_event_f1"] = {name: round(_f1(*ev[i]), 6) for i, name in enumerate(EVENTS) if ev[i].sum()}
-        res["val_region_loss"] = round(sums["region"] / n_batches, 6)
-        res["val_event_loss"] = round(sums["events"] / n_batches, 6)
-    if want_lm:
-        res["val_bits_per_base"] = round(bits / max(n_bases, 1), 6)
-    return res
-
-
 def _score(metrics: dict, cfg: TrainConfig) -> float:
     """Higher is better: mean gene F1 (stop-exact and start+stop) when measured, else coding F1 when
     tagging, otherwise minus bits/base."""
@@ -230,6 +152,8 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
         raise InputError(output, "output folder does not exist")
     set_threads(cfg.threads)
     device = pick_device(cfg.device)
+    if distributed.from_environment(device):  # started by torchrun: one process per GPU (or CPU worker)
+        device = distributed.local_device(device)
     if init:
         cfg.model = checkpoint.model_config_of(init)
     gene_val: list = []
@@ -282,23 +206,28 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
     elif metrics_path.exists():
         metrics_path.unlink()
     want_tag, want_lm = cfg.objective != "lm", cfg.objective != "tag"
+    rank, world = distributed.rank(), distributed.world_size()
+    net = distributed.wrap(model, device)  # DistributedDataParallel under torchrun, the model itself otherwise
+    cuda = device.type == "cuda"
     t0 = time.time()
     seen = 0
     for epoch in range(start_epoch, cfg.epochs):
         if step >= total_steps or (val_tracks and bad >= cfg.patience) or (deadline and time.time() > deadline):
             break
-        torch.manual_seed(cfg.seed * 1_000_003 + epoch)
-        rng = np.random.default_rng([cfg.seed, epoch])
-        model.train()
-        sums: dict[str, float] = {}
+        torch.manual_seed(cfg.seed * 1_000_003 + epoch + 7919 * rank)
+        rng = np.random.default_rng([cfg.seed, epoch] + ([rank] if world > 1 else []))  # each rank its own windows
+        net.train()
+        sums: dict[str, torch.Tensor] = {}  # kept on the device: no host sync per step
         n = 0
         bar = tqdm(total=min(spe, total_steps - step), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
-                   file=sys.stderr, disable=not progress, leave=False)
+                   file=sys.stderr, disable=not progress or rank != 0, leave=False)
         while n < spe and step < total_steps and not (deadline and time.time() > deadline):
             batch = cut(train_tracks, random_picks(train_tracks, cfg.batch_size, cfg.window, rng), cfg.window)
-            batch = batch.to(device)
-            out = model(batch.codes, batch.soft, lm=want_lm, tag=want_tag)
-            ls = losses(out, batch, cfg)
+            seen += batch.bases * world
+            batch = batch.to(device, pin=cuda)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+                out = net(batch.codes, batch.soft, lm=want_lm, tag=want_tag)
+            ls = losses({k: v.float() for k, v in out.items()}, batch, cfg)
             opt.zero_grad(set_to_none=True)
             ls["total"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -306,39 +235,45 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
             sched.step()
             step += 1
             n += 1
-            seen += batch.bases
             for k, v in ls.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            bar.set_postfix(loss=f"{float(ls['total'].detach()):.3f}", bases_s=f"{seen / (time.time() - t0):,.0f}")
+                sums[k] = sums.get(k, 0.0) + v.detach()
+            if n % 25 == 0 or not cuda:
+                bar.set_postfix(loss=f"{float(ls['total'].detach()):.3f}", bases_s=f"{seen / (time.time() - t0):,.0f}")
             bar.update()
         bar.close()
         if n == 0:
             break
         row = {"epoch": epoch + 1, "step": step, "lr": round(sched.get_last_lr()[0], 8)}
-        row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v / n, 6) for k, v in sums.items()})
-        row.update(validate(model, val_tracks, cfg, device))
-        if gene_val:
-            row.update(gene_metrics(model, gene_val, device=device))
-        row = checkpoint.plain(row)
-        with open(metrics_path, "a") as fh:
-            fh.write(json.dumps(row, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        means = distributed.mean({k: v / n for k, v in sums.items()})
+        row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v, 6) for k, v in means.items()})
+        if rank == 0:  # validation and every file are rank 0's; the decision is shared with the other ranks
+            row.update(validate(model, val_tracks, cfg, device))
+            if gene_val:
+                row.update(gene_metrics(model, gene_val, device=device))
+        row = distributed.from_rank0(checkpoint.plain(row))
         score = _score(row, cfg)
-        if not val_tracks or score > best:
+        improved = not val_tracks or score > best
+        if improved:
             best, best_epoch, bad, best_metrics = score, epoch + 1, 0, row
-            checkpoint.atomic_save(checkpoint.model_payload(model, cfg, data=data, metrics=row, epoch=epoch + 1),
-                                   output)
         else:
             bad += 1
-        log.info("epoch %d: %s", epoch + 1, _brief(row))
-        checkpoint.atomic_save({
-            "config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(), "epoch": epoch + 1, "step": step, "best": best,
-            "best_epoch": best_epoch, "bad": bad, "best_metrics": json.dumps(checkpoint.plain(best_metrics)),
-        }, state_path)
+        if rank == 0:
+            with open(metrics_path, "a") as fh:
+                fh.write(json.dumps(row, sort_keys=True) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            if improved:
+                checkpoint.atomic_save(checkpoint.model_payload(model, cfg, data=data, metrics=row, epoch=epoch + 1),
+                                       output)
+            log.info("epoch %d: %s", epoch + 1, _brief(row))
+            checkpoint.atomic_save({
+                "config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(), "epoch": epoch + 1, "step": step, "best": best,
+                "best_epoch": best_epoch, "bad": bad, "best_metrics": json.dumps(checkpoint.plain(best_metrics)),
+            }, state_path)
+        distributed.barrier()
     elapsed = time.time() - t0
-    if state_path.exists():
+    if rank == 0 and state_path.exists():
         state_path.unlink()
     log.info("trained %d steps in %.0f s (%.0f bases/s); best epoch %d", step, elapsed,
              seen / max(elapsed, 1e-9), best_epoch)
