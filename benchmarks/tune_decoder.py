@@ -82,6 +82,7 @@ def small_pieces(data, size: int = 15_000, count: int = 6):
 
 
 GRID = {  # candidate values per decoder setting; coordinate ascent from the first value of each
+    "rc_average": [False, True],
     "start_weight": [32.0, 8.0, 16.0, 64.0, 128.0],
     "coding_weight": [1.0, 0.25, 0.5, 2.0],
     "adapt_coding": [128.0, 32.0, 64.0, 256.0, 512.0],
@@ -94,6 +95,7 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
 
 def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
     return PredictOptions(table=table, adapt=adapt, start_weight=setting["start_weight"], min_score=setting["min_score"],
+                          rc_average=setting["rc_average"],
                           coding_weight=setting["coding_weight"],
                           start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
@@ -126,18 +128,20 @@ def main() -> None:
     usage = start_codon_usage(priors, args.split)
     print(f"# corpus start-codon usage: {usage}")
     vals = [e for e in read_split(args.split) if e.role == "val"]
-    data = []
+    data, data_rc = [], []
     for e in vals:
         vg = load_val_genome(os.path.join(args.data_dir, e.file), e.table, e.name)
         t0 = time.time()
-        recs = genome_evidence(model, vg.genome, PredictOptions(table=e.table), device=torch.device("cpu"))
-        print(f"# {e.name}: network {time.time() - t0:.1f} s", file=sys.stderr)
-        data.append((vg, recs))
+        data.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table), device=torch.device("cpu"))))
+        data_rc.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table, rc_average=True),
+                                            device=torch.device("cpu"))))
+        print(f"# {e.name}: network (plain and reverse-complement averaged) {time.time() - t0:.1f} s", file=sys.stderr)
     names = "\t".join(vg.name[:24] for vg, _ in data)
     print(f"setting\tstop_f1\tstart_stop_f1\tobjective\t{names}")
 
     def measure(setting: dict, adapt: bool = True) -> float:
-        per = [score(vg, recs, options(setting, vg.table, usage, adapt)) for vg, recs in data]
+        per = [score(vg, recs, options(setting, vg.table, usage, adapt))
+               for vg, recs in (data_rc if setting["rc_average"] else data)]
         stop, ss = float(np.mean([p[0] for p in per])), float(np.mean([p[1] for p in per]))
         cols = "\t".join(f"{a:.3f}/{b:.3f}" for a, b in per)
         shown = "network only" if not adapt else " ".join(f"{k}={v:g}" for k, v in setting.items())
@@ -160,7 +164,7 @@ def main() -> None:
           f"{', '.join(e.name for e in vals)})")
     w = selftrain.Weights(coding=best["adapt_coding"], start=best["adapt_start"], skip=int(best["adapt_skip"]))
     small = {"network only": [], "GC-matched prior": []}
-    for vg, g, ref, sub in small_pieces(data):
+    for vg, g, ref, sub in small_pieces(data_rc if best["rc_average"] else data):
         opts = options(best, vg.table, usage, adapt=False)
         dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
         plain = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}

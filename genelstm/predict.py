@@ -55,6 +55,8 @@ class PredictOptions:
     start_weight: float = START_WEIGHT
     #: weight of the network's per-base coding log-odds in a gene's score
     coding_weight: float = 1.0
+    #: average the network's log-odds with those it gives the reverse-complemented input (2x network time)
+    rc_average: bool = False
     adapt: bool = True
     adapt_min_bases: int = 20_000
     adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
@@ -108,6 +110,8 @@ def decoder_options(ck: dict) -> dict:
     for key in ("start_weight", "coding_weight", "min_score", "codon_prior_weight"):
         if key in dec:
             out[key] = float(dec[key])
+    if "rc_average" in dec:
+        out["rc_average"] = bool(dec["rc_average"])
     default = selftrain.Weights()
     out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
                                              start=float(dec.get("adapt_start", default.start)),
@@ -233,33 +237,73 @@ def _bedgraph(fh: TextIO, seqid: str, offset: int, vals: np.ndarray) -> None:
                   for s, e in zip(starts[keep], ends[keep]))
 
 
+class ReverseComplemented(Genome):
+    """The same records read from the other strand: what the network sees when the other strand was
+    sequenced. Used to average the network with its own mirror image (``PredictOptions.rc_average``)."""
+
+    def __init__(self, genome: Genome) -> None:
+        self.path, self.records, self._g = genome.path, genome.records, genome
+
+    def fetch(self, record: str, start: int = 0, end: int | None = None) -> str:
+        from .alphabet import reverse_complement
+
+        n = self.records[record].length
+        end = n if end is None else end
+        return reverse_complement(self._g.fetch(record, n - end, n - start))
+
+    def encode(self, record: str, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        from .alphabet import reverse_complement_codes
+
+        n = self.records[record].length
+        end = n if end is None else end
+        codes, soft = self._g.encode(record, n - end, n - start)
+        return reverse_complement_codes(codes), soft[::-1].copy()
+
+
+def _mirrored(probs: Probs, length: int) -> Probs:
+    """Probabilities computed on the reverse complement, mapped back onto the record's own strands."""
+    a, b = length - probs.end, length - probs.start
+    return Probs(a, b, np.ascontiguousarray(probs.region[::-1, :, ::-1]),
+                 np.ascontiguousarray(probs.events[::-1, :, ::-1]))
+
+
 def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
                     on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None) -> dict:
     """record -> (codes, (forward, reverse) Evidence) for every record, kept in float16 (20 bytes per
     base) so the decoder can run several self-training rounds without the network."""
     out = {}
     watch = watch or Stopwatch()
+    views = [genome, ReverseComplemented(genome)] if opts.rc_average else [genome]
     short = ShortRecords(model, genome, opts, device)
-    whole: dict[str, Probs] = {}
+    whole: list[dict[str, Probs]] = [{} for _ in views]
     for batch in short.batches:
         with watch("network"):
-            for rid, probs in zip(batch, probabilities_whole(model, genome, batch, device=device, bf16=opts.bf16)):
-                whole[rid] = probs
+            for v, view in enumerate(views):
+                for rid, probs in zip(batch, probabilities_whole(model, view, batch, device=device, bf16=opts.bf16)):
+                    whole[v][rid] = probs if v == 0 else _mirrored(probs, view.records[rid].length)
     for rec in genome:
         n = rec.length
         cod = np.zeros((2, 3, n), np.float16)
         start = np.zeros((2, n), np.float16)
         stop = np.zeros((2, n), np.float16)
         for core_a, core_b in _blocks(n, opts.block):
-            with watch("network"):
-                probs = whole.pop(rec.id) if rec.id in whole else probabilities(
-                    model, genome, rec.id, core_a, core_b, window=opts.window, margin=opts.margin,
-                    batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
-            if on_probs is not None:
-                with watch("writing"):
-                    on_probs(rec.id, probs, core_a, core_b)
-            with watch("decoding"):
-                c, a, b = evidence_arrays(probs)
+            arrays = []
+            for v, view in enumerate(views):
+                with watch("network"):
+                    if rec.id in whole[v]:
+                        probs = whole[v].pop(rec.id)
+                    else:
+                        a, b = (core_a, core_b) if v == 0 else (n - core_b, n - core_a)
+                        probs = probabilities(model, view, rec.id, a, b, window=opts.window, margin=opts.margin,
+                                              batch_size=opts.batch_size, offset=opts.offset, device=device,
+                                              bf16=opts.bf16)
+                        probs = probs if v == 0 else _mirrored(probs, n)
+                if on_probs is not None and v == 0:
+                    with watch("writing"):
+                        on_probs(rec.id, probs, core_a, core_b)
+                with watch("decoding"):
+                    arrays.append(evidence_arrays(probs))
+            c, a, b = (np.mean([x[k] for x in arrays], axis=0) for k in range(3))
             cod[:, :, core_a:core_b], start[:, core_a:core_b], stop[:, core_a:core_b] = c, a, b
             del probs
             if bar is not None:
