@@ -31,6 +31,30 @@ PWM_SPAN = (-45, 15)  # positions relative to the start codon's first base; 0..2
 FIT_MIN_LENGTH = 300
 
 
+class Strand:
+    """One strand-oriented sequence and what self-training reads from it, computed once and reused
+    by every round (codon and dicodon indices, start/stop masks, Shine-Dalgarno classes)."""
+
+    def __init__(self, codes: np.ndarray, table: int = 11) -> None:
+        self.c = codes
+        starts_set, stops_set = codon_table(table)
+        self.ids = _codon_ids(codes)
+        self.hx = _hexamer_ids(self.ids)
+        self.is_start = np.isin(self.ids, _ids(starts_set))
+        self.is_stop = np.isin(self.ids, _ids(stops_set))
+        self._sd: np.ndarray | None = None
+
+    @property
+    def sd(self) -> np.ndarray:
+        if self._sd is None:
+            self._sd = _sd_classes(self.c)
+        return self._sd
+
+
+def _strand(x, table: int) -> "Strand":
+    return x if isinstance(x, Strand) else Strand(x, table)
+
+
 @dataclass
 class Dialect:
     """What self-training learned about one genome (all log-odds, natural log)."""
@@ -129,12 +153,12 @@ def _alternatives(c: np.ndarray, s: int, e: int, is_start: np.ndarray, is_stop_f
 
 def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int = 11, min_length: int = 90,
         pseudo: float = 1.0) -> Dialect:
-    """Learn a dialect from (strand-oriented codes, [(start, end), ...] complete genes on that strand).
+    """Learn a dialect from (strand-oriented codes or Strand, [(start, end), ...] complete genes on it).
 
     Pass both strands of every record: the background counts come from all of them.
     """
-    starts_set, stops_set = codon_table(table)
-    start_ids, stop_ids = _ids(starts_set), _ids(stops_set)
+    starts_set, _ = codon_table(table)
+    start_ids = _ids(starts_set)
     hex_gene = np.zeros(4096)
     hex_bg = np.zeros(4096)
     n_sd = len(SD_MOTIFS) * len(SPACER_BINS) + 1
@@ -142,16 +166,13 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
     true_sd, alt_sd = np.zeros(n_sd), np.zeros(n_sd)
     true_pwm, alt_pwm = np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0])), np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0]))
     n_genes, gc_num, gc_den = 0, 0, 0
-    for c, genes in strands:
-        ids = _codon_ids(c)
-        hx = _hexamer_ids(ids)
+    for x, genes in strands:
+        st = _strand(x, table)
+        c, ids, hx = st.c, st.ids, st.hx
         ok = hx >= 0
         hex_bg += np.bincount(hx[ok], minlength=4096)
         gc_num += int(((c == 1) | (c == 2)).sum())
         gc_den += int((c < 4).sum())
-        is_start = np.isin(ids, start_ids)
-        is_stop = np.isin(ids, stop_ids)
-        sd_cls = _sd_classes(c)
         true_pos, alt_pos = [], []
         for s, e in genes:
             if e - s < FIT_MIN_LENGTH:
@@ -160,13 +181,13 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
             h = hx[s : e - 5 : 3]
             hex_gene += np.bincount(h[h >= 0], minlength=4096)
             true_pos.append(s)
-            alt_pos += _alternatives(c, s, e, is_start, is_stop, min_length)
+            alt_pos += _alternatives(c, s, e, st.is_start, st.is_stop, min_length)
         tp, ap = np.array(true_pos, np.int64), np.array(alt_pos, np.int64)
         for pos, codon, sd, pwm in ((tp, true_codon, true_sd, true_pwm), (ap, alt_codon, alt_sd, alt_pwm)):
             if len(pos):
                 cid = ids[pos]
                 codon += np.bincount(cid[cid >= 0], minlength=64)
-                sd += np.bincount(sd_cls[pos], minlength=n_sd)
+                sd += np.bincount(st.sd[pos], minlength=n_sd)
                 pwm += _pwm_counts(c, pos)
     hexamer = _log_odds(hex_gene, hex_bg, pseudo)
     start_codon = np.zeros(64)
@@ -213,22 +234,19 @@ def _hexamer_ids(codon_ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def coding_extra(c: np.ndarray, d: Dialect, *, table: int = 11) -> np.ndarray:
-    """Dicodon log-odds per position of a strand-oriented sequence (0 at stop codons and Ns)."""
-    ids = _codon_ids(c)
-    hx = _hexamer_ids(ids)
-    out = np.where(hx >= 0, d.hexamer[np.maximum(hx, 0)], 0.0)
-    _, stops_set = codon_table(table)
-    out[np.isin(ids, _ids(stops_set))] = 0.0
+def coding_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
+    """Dicodon log-odds per position of a strand-oriented sequence or Strand (0 at stop codons and Ns)."""
+    st = _strand(c, table)
+    out = np.where(st.hx >= 0, d.hexamer[np.maximum(st.hx, 0)], 0.0)
+    out[st.is_stop] = 0.0
     return out
 
 
-def start_extra(c: np.ndarray, d: Dialect, *, table: int = 11) -> np.ndarray:
+def start_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
     """Start log-odds (codon type + SD class + position composition) at every start codon, 0 elsewhere."""
-    starts_set, _ = codon_table(table)
-    ids = _codon_ids(c)
-    score = d.start_codon[np.maximum(ids, 0)] + d.sd[_sd_classes(c)] + _pwm_scores(c, d.pwm)
-    return np.where(np.isin(ids, _ids(starts_set)), score, 0.0)
+    st = _strand(c, table)
+    score = d.start_codon[np.maximum(st.ids, 0)] + d.sd[st.sd] + _pwm_scores(st.c, d.pwm)
+    return np.where(st.is_start, score, 0.0)
 
 
 @dataclass
@@ -266,14 +284,15 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
     calls = {rid: decode(rid, codes, ev) for rid, (codes, ev) in records.items()}
     dialect = None
     rounds = 0
-    rc = {rid: reverse_complement_codes(codes) for rid, (codes, _) in records.items()}
+    both = {rid: (Strand(codes, table), Strand(reverse_complement_codes(codes), table))
+            for rid, (codes, _) in records.items()}
     for r in range(weights.rounds):
         strands = []
         for rid, (codes, _) in records.items():
             fwd, rev = _complete_genes(calls[rid], len(codes))
-            strands += [(codes, fwd), (rc[rid], rev)]
+            strands += [(both[rid][0], fwd), (both[rid][1], rev)]
         dialect = fit(strands, table=table)
-        new = apply(records, decode, dialect, table=table, weights=weights, rc=rc)
+        new = apply(records, decode, dialect, table=table, weights=weights, strands=both)
         rounds = r + 1
         changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)
         if log:
@@ -285,16 +304,17 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
 
 
 def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: Weights = Weights(),
-          rc: dict | None = None) -> dict:
-    """Calls per record decoded with ``dialect``'s terms added to the network's evidence."""
+          strands: dict | None = None) -> dict:
+    """Calls per record decoded with ``dialect``'s terms added to the network's evidence
+    (``strands``: record -> (forward Strand, reverse Strand), when already computed)."""
     from .alphabet import reverse_complement_codes
 
     out = {}
     for rid, (codes, (ef, er)) in records.items():
-        r = rc[rid] if rc is not None else reverse_complement_codes(codes)
+        f, r = strands[rid] if strands is not None else (codes, reverse_complement_codes(codes))
         ev = tuple(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
                            weights.start * start_extra(c, dialect, table=table), weights.skip)
-                   for c, e in ((codes, ef), (r, er)))
+                   for c, e in ((f, ef), (r, er)))
         out[rid] = decode(rid, codes, ev)
     return out
 
