@@ -1,9 +1,10 @@
-"""Unlabelled adaptation to a new genome: continue next-base training on the target's own sequence.
+"""Adaptation of a model to new genomes of one species, for users who want one adapted checkpoint.
 
-A new genus has its own composition, which a model trained elsewhere has never seen; Prodigal
-copes by training on every genome it reads. genelstm does the same without labels: the shared CNN
-and LSTM keep learning the target's sequence through the next-base objective, early-stopped on
-held-out pieces of the target; the tagging heads are kept as they were.
+The same self-training as `genelstm predict` (see ``selftrain``) labels the target genomes: its calls
+become gene labels, and the network is fine-tuned on them (tagging) together with the next-base
+objective on the same sequence, early-stopped on held-out pieces. Next-base training alone moved the
+shared layers away from the tagging heads and made genes worse, so it is no longer offered alone.
+The adapted checkpoint keeps the decoder settings of the model it came from.
 """
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import os
 from pathlib import Path
 
 from . import checkpoint
-from .annotation import load_all
-from .dataset import Tracks, tracks_of
+from .dataset import Tracks
 from .device import pick_device, set_threads
 from .objectives import validate
 from .train import fit
@@ -42,12 +42,13 @@ def adapt(model_path: str | Path, genomes: list[str], output: str | Path, *, max
     dev = pick_device(device)
     model, cfg, ck = checkpoint.load_model(model_path)
     model.to(dev)
-    cfg.objective, cfg.max_minutes, cfg.lr, cfg.seed = "lm", max_minutes, lr, seed
+    cfg.max_minutes, cfg.lr, cfg.seed = max_minutes, lr, seed
     cfg.val_records = cfg.val_pattern = None
     cfg.val_fraction = val_fraction
     cfg.epochs, cfg.steps_per_epoch, cfg.max_steps, cfg.warmup_steps = 1000, 50, None, 20
     cfg.threads, cfg.device = threads, device
-    tracks = pieces([t for ag in load_all(genomes) for t in tracks_of(ag, annotated=False)])
+    cfg.objective = "both"
+    tracks = pieces(self_labelled(model, ck, genomes, dev))
     train_ids, val_ids = split_records([t.record for t in tracks], val_fraction=val_fraction, seed=seed)
     if not val_ids:
         val_ids, train_ids = train_ids[-1:], train_ids[:-1]
@@ -63,6 +64,33 @@ def adapt(model_path: str | Path, genomes: list[str], output: str | Path, *, max
     data["adapted_on"] = [os.path.basename(g) for g in genomes]
     data["adapt_val_pieces"] = len(val)
     data["adapt_val_bits_before"] = before
+    data["adapt_labels"] = "genelstm self-training calls"
     best = fit(model, cfg, train, val, data, output, progress=progress, device=dev)
+    if ck.get("decoder"):  # the decoder settings travel with the adapted network
+        out = checkpoint.read(output)
+        out["decoder"] = ck["decoder"]
+        checkpoint.atomic_save(out, output)
     best["val_bits_before"] = before
     return best
+
+
+def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
+    """Tracks of the target genomes labelled with genelstm's own self-trained calls (partial calls and
+    everything near them stay unlabelled: their ends are unknown)."""
+    from .annotation import read_genome
+    from .labels import label_record
+    from .predict import PredictOptions, decoder_options, self_trained
+
+    out = []
+    for path in genomes:
+        genome, _ = read_genome(path)
+        calls, notes = self_trained(model, genome, PredictOptions(**decoder_options(ck)), device=device)
+        log.info("%s: %s", os.path.basename(path), notes[-1])
+        for rec in genome:
+            txs = [c.transcript for c in calls[rec.id]]
+            complete = [t for t in txs if not (t.partial5 or t.partial3)]
+            partial = [t for t in txs if t.partial5 or t.partial3]
+            codes, soft = genome.encode(rec.id)
+            lab = label_record(rec.length, complete, partial, codes == 4)
+            out.append(Tracks(rec.id, codes, soft, lab.region, lab.events, lab.mask))
+    return out
