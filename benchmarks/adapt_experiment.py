@@ -1,8 +1,9 @@
-"""Does unlabelled adaptation help on a genus the model never saw?
+"""Does `genelstm adapt` help on a genus the model never saw?
 
     python benchmarks/adapt_experiment.py TARGET.gbk[.gz] [-m prokaryote] [--max-minutes 8]
 
-1. Adapts the model to TARGET's sequence (labels unused), holding out 20% of its 50 kb pieces.
+1. Adapts the model to TARGET (its annotation unused: labels come from genelstm's own self-trained
+   calls), holding out 20% of its 50 kb pieces.
 2. Bits/base on those held-out pieces before and after, beside the best order-k Markov chain and
    the best two-sided k-mer model fitted to the target's other pieces (the same unlabelled sequence).
 3. Gene-level accuracy before and after with benchmarks/accuracy.py (pyrodigal beside them).
