@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.metrics import f1_score, r2_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -316,17 +316,24 @@ def onehot_window(t: Tracks, pos: np.ndarray, half: int = 10) -> np.ndarray:
     return oh.reshape(len(pos), -1)
 
 
+#: regression scores are R^2 floored here: below -1 a probe is simply useless, and unbounded negative
+#: values (an unregularised ridge reached -150 on held-out records) squash every plot
+R2_FLOOR = -1.0
+
+
 def _fit_score(kind: str, xtr, ytr, xte, yte, rng: np.random.Generator, n_boot: int = 100) -> tuple[float, float]:
-    """(score, bootstrap SE): macro-F1 for classes, R^2 for regression."""
+    """(score, bootstrap SE): macro-F1 for classes; for regression R^2 of a ridge whose strength is
+    chosen by cross-validation on the training half, floored at R2_FLOOR."""
     if kind == "class":
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300, C=1.0))
     else:
-        model = make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+        model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 5, 15)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(xtr, ytr)
     pred = model.predict(xte)
-    metric = (lambda y, p: f1_score(y, p, average="macro")) if kind == "class" else r2_score
+    metric = (lambda y, p: f1_score(y, p, average="macro")) if kind == "class" else \
+        (lambda y, p: max(r2_score(y, p), R2_FLOOR))
     score = float(metric(yte, pred))
     boots = []
     for _ in range(n_boot):

@@ -113,3 +113,18 @@ def test_novelty_on_stretches_shorter_than_the_boundary_neighbourhood():
         cols.append(c)
     res = novelty(Stretches(cols, {"t": t}, k=5, pool=9, radius=11))
     assert res["peaks"] >= 1 and 0 < res["chunks_near_boundary"] < 1
+
+
+def test_regression_probe_scores_are_regularised_and_bounded():
+    from genelstm.probe import R2_FLOOR, _fit_score
+
+    rng = np.random.default_rng(0)
+    # more features than a plain ridge can handle, and a test half shifted away from the training half
+    xtr, xte = rng.normal(size=(60, 200)), rng.normal(loc=3.0, size=(60, 200))
+    ytr, yte = rng.normal(size=60), rng.normal(loc=5.0, size=60)
+    score, se = _fit_score("regression", xtr, ytr, xte, yte, rng, n_boot=20)
+    assert R2_FLOOR <= score <= 0.1
+    # and a real linear signal is still found
+    y = xtr[:, 0] * 2 + rng.normal(scale=0.1, size=60)
+    score, _ = _fit_score("regression", xtr[:, :5], y, xtr[:, :5], y, rng, n_boot=5)
+    assert score > 0.9
