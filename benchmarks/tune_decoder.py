@@ -121,6 +121,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--passes", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="store the chosen settings in the checkpoint")
+    ap.add_argument("--start-from", help="a checkpoint whose tuned settings start the search")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, _, ck = checkpoint.load_model(args.model)
@@ -149,6 +150,9 @@ def main() -> None:
         return (stop + ss) / 2
 
     best = {k: v[0] for k, v in GRID.items()}
+    if args.start_from:  # continue from settings chosen before (e.g. for the previous training stage)
+        prev = checkpoint.read(args.start_from).get("decoder", {})
+        best.update({k: prev[k] for k in GRID if k in prev})
     measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
     best_score = measure(best)
     for _ in range(args.passes):
@@ -163,25 +167,30 @@ def main() -> None:
     print(f"# chosen: {best} (objective {best_score:.4f} = mean of stop-exact and start+stop F1 on "
           f"{', '.join(e.name for e in vals)})")
     w = selftrain.Weights(coding=best["adapt_coding"], start=best["adapt_start"], skip=int(best["adapt_skip"]))
-    small = {"network only": [], "GC-matched prior": []}
+    ks = (1, 3, 5)
+    small: dict[str, list] = {"network only": [], **{f"GC-matched prior, k={k}": [] for k in ks}}
     for vg, g, ref, sub in small_pieces(data_rc if best["rc_average"] else data):
         opts = options(best, vg.table, usage, adapt=False)
         dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
-        plain = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}
-        prior = selftrain.nearest_by_gc(priors, selftrain.gc_of(sub))
-        with_prior = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
-        for name, calls in (("network only", plain), ("GC-matched prior", with_prior)):
+        runs = {"network only": {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}}
+        for k in ks:
+            prior = selftrain.nearest_by_gc(priors, selftrain.gc_of(sub), k)
+            runs[f"GC-matched prior, k={k}"] = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
+        for name, calls in runs.items():
             r = evaluate(g, ref, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
             small[name].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+    means = {name: float(np.mean([sum(x) / 2 for x in v])) for name, v in small.items()}
     for name, v in small.items():
         print(f"# 15 kb pieces ({len(v)}), {name}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
               f"start+stop F1 {np.mean([x[1] for x in v]):.4f}")
-    use_priors = np.mean([sum(x) for x in small["GC-matched prior"]]) > np.mean([sum(x) for x in small["network only"]])
-    print(f"# small inputs: {'GC-matched corpus prior' if use_priors else 'network only'}")
+    choice = max(means, key=means.get)
+    use_priors = choice != "network only"
+    prior_k = int(choice.rsplit("=", 1)[1]) if use_priors else 1
+    print(f"# small inputs: {choice}")
     if args.write:
         payload = checkpoint.read(args.model)
         payload["decoder"] = {**best, "start_codon_usage": usage, "chosen_on": [e.name for e in vals],
-                              "priors": priors if use_priors else []}
+                              "priors": priors if use_priors else [], "prior_k": prior_k}
         checkpoint.atomic_save(payload, args.model)
         print(f"# written to {args.model}")
 

@@ -62,6 +62,7 @@ class PredictOptions:
     adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
     #: dialects fitted on the training corpus (checkpoint ``decoder.priors``), for inputs too small to fit
     priors: list = field(default_factory=list)
+    prior_k: int = 1  # how many of the closest-GC corpus dialects are averaged
     #: start-codon type prior: weight x log(share of the corpus's starts) per translation table
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
     start_codon_usage: dict = field(default_factory=dict)
@@ -118,6 +119,7 @@ def decoder_options(ck: dict) -> dict:
                                              skip=int(dec.get("adapt_skip", default.skip)))
     if dec.get("priors"):
         out["priors"] = list(dec["priors"])
+        out["prior_k"] = int(dec.get("prior_k", 1))
     if dec.get("start_codon_usage"):
         out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
@@ -355,7 +357,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
                     f"in this model; the network's calls are used")
             log.warning(note)
             return {rid: decode(rid, c, ev) for rid, (c, ev) in records.items()}, [note]
-        prior = selftrain.nearest_by_gc(opts.priors, gc)
+        prior = selftrain.nearest_by_gc(opts.priors, gc, opts.prior_k)
         note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit; corpus prior "
                 f"{prior['name']} (GC {prior['gc']:.1%}) matched to the input's GC {gc:.1%}")
         log.warning(note)

@@ -332,9 +332,20 @@ def from_plain(p: dict) -> Dialect:
                    sd_share=p["sd_share"])
 
 
-def nearest_by_gc(priors: list[dict], gc: float) -> dict:
-    """The stored corpus dialect whose genome GC is closest to ``gc``."""
-    return min(priors, key=lambda p: abs(p["gc"] - gc))
+def nearest_by_gc(priors: list[dict], gc: float, k: int = 1) -> dict:
+    """The average of the ``k`` stored corpus dialects whose genome GC is closest to ``gc`` (log-odds
+    tables averaged; one genome's idiosyncrasies matter less with k > 1)."""
+    near = sorted(priors, key=lambda p: abs(p["gc"] - gc))[: max(k, 1)]
+    if len(near) == 1:
+        return near[0]
+    avg = {key: np.mean([np.array(p[key]) for p in near], axis=0).tolist()
+           for key in ("hexamer", "start_codon", "sd", "pwm")}
+    usage: dict[str, float] = {}
+    for p in near:
+        for codon, share in p["start_usage"].items():
+            usage[codon] = usage.get(codon, 0.0) + share / len(near)
+    return {**avg, "name": "+".join(p["name"] for p in near), "gc": float(np.mean([p["gc"] for p in near])),
+            "genes": int(sum(p["genes"] for p in near)), "start_usage": usage, "best_sd": "", "sd_share": 0.0}
 
 
 def gc_of(records: dict) -> float:
