@@ -65,20 +65,21 @@ def corpus_priors(split: str, data_dir: str) -> list[dict]:
     return out
 
 
-def small_pieces(data, size: int = 15_000, count: int = 6):
+def small_pieces(data, sizes=(8_000, 15_000), count: int = 6):
     """Evenly spaced single-record pieces of each validation genome, as small inputs look."""
     from genelstm.sequence import MemoryGenome
 
     for vg, recs in data:
         rid, (codes, (ef, er)) = max(recs.items(), key=lambda kv: len(kv[1][0]))
         n = len(codes)
-        for k in range(count):
-            a = k * (n - size) // max(count - 1, 1)
-            b = a + size
-            sub = {rid: (codes[a:b], (ef.slice(a, b), er.slice(n - b, n - a)))}
-            ref = [t for t in vg.reference if t.seqid == rid and a <= t.start and t.end <= b]
-            ref = [type(t)(**{**t.__dict__, "cds": tuple((s - a, e - a) for s, e in t.cds)}) for t in ref]
-            yield vg, MemoryGenome("piece", {rid: "N" * size}), ref, sub
+        for size in sizes:
+            for k in range(count):
+                a = k * (n - size) // max(count - 1, 1)
+                b = a + size
+                sub = {rid: (codes[a:b], (ef.slice(a, b), er.slice(n - b, n - a)))}
+                ref = [t for t in vg.reference if t.seqid == rid and a <= t.start and t.end <= b]
+                ref = [type(t)(**{**t.__dict__, "cds": tuple((s - a, e - a) for s, e in t.cds)}) for t in ref]
+                yield vg, MemoryGenome("piece", {rid: "N" * size}), ref, sub
 
 
 GRID = {  # candidate values per decoder setting; coordinate ascent from the first value of each
@@ -120,6 +121,8 @@ def main() -> None:
     ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--passes", type=int, default=2)
+    ap.add_argument("--small-only", action="store_true", help="keep the checkpoint's other settings; "
+                                                              "choose only the small-input ones")
     ap.add_argument("--write", action="store_true", help="store the chosen settings in the checkpoint")
     ap.add_argument("--start-from", help="a checkpoint whose tuned settings start the search")
     args = ap.parse_args()
@@ -155,7 +158,7 @@ def main() -> None:
         best.update({k: prev[k] for k in GRID if k in prev})
     measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
     best_score = measure(best)
-    for _ in range(args.passes):
+    for _ in range(0 if args.small_only else args.passes):
         for key, values in GRID.items():
             for v in values:
                 if v == best[key]:
@@ -167,30 +170,38 @@ def main() -> None:
     print(f"# chosen: {best} (objective {best_score:.4f} = mean of stop-exact and start+stop F1 on "
           f"{', '.join(e.name for e in vals)})")
     w = selftrain.Weights(coding=best["adapt_coding"], start=best["adapt_start"], skip=int(best["adapt_skip"]))
-    ks = (1, 3, 5)
-    small: dict[str, list] = {"network only": [], **{f"GC-matched prior, k={k}": [] for k in ks}}
+    # inputs under 20 kb: network alone, or the k closest-GC corpus dialects at a scale, with their own
+    # score threshold -- chosen on pieces of the validation genomes cut to small-input sizes
+    combos = [("network only", 0, 0.0, ms) for ms in (0.0, 200.0, 800.0)]
+    combos += [(f"prior k={k} scale={sc:g}", k, sc, ms) for k in (1, 3, 5) for sc in (0.25, 0.5, 1.0)
+               for ms in (0.0, 200.0, 800.0)]
+    small: dict[tuple, list] = {c: [] for c in combos}
     for vg, g, ref, sub in small_pieces(data_rc if best["rc_average"] else data):
-        opts = options(best, vg.table, usage, adapt=False)
-        dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
-        runs = {"network only": {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}}
-        for k in ks:
-            prior = selftrain.nearest_by_gc(priors, selftrain.gc_of(sub), k)
-            runs[f"GC-matched prior, k={k}"] = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
-        for name, calls in runs.items():
+        for combo in combos:
+            name, k, sc, ms = combo
+            opts = options({**best, "min_score": ms}, vg.table, usage, adapt=False)
+            dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
+            if k == 0:
+                calls = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}
+            else:
+                prior = selftrain.nearest_by_gc(priors, selftrain.gc_of(sub), k)
+                w = selftrain.Weights(coding=best["adapt_coding"] * sc, start=best["adapt_start"] * sc,
+                                      skip=int(best["adapt_skip"]))
+                calls = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
             r = evaluate(g, ref, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
-            small[name].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
-    means = {name: float(np.mean([sum(x) / 2 for x in v])) for name, v in small.items()}
-    for name, v in small.items():
-        print(f"# 15 kb pieces ({len(v)}), {name}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
+            small[combo].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+    means = {c: float(np.mean([sum(x) / 2 for x in v])) for c, v in small.items()}
+    for c, v in small.items():
+        print(f"# small pieces ({len(v)}), {c[0]}, min_score {c[3]:g}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
               f"start+stop F1 {np.mean([x[1] for x in v]):.4f}")
     choice = max(means, key=means.get)
-    use_priors = choice != "network only"
-    prior_k = int(choice.rsplit("=", 1)[1]) if use_priors else 1
-    print(f"# small inputs: {choice}")
+    use_priors, prior_k, small_scale, small_min_score = choice[1] > 0, max(choice[1], 1), choice[2], choice[3]
+    print(f"# small inputs: {choice[0]}, min_score {choice[3]:g}")
     if args.write:
         payload = checkpoint.read(args.model)
         payload["decoder"] = {**best, "start_codon_usage": usage, "chosen_on": [e.name for e in vals],
-                              "priors": priors if use_priors else [], "prior_k": prior_k}
+                              "priors": priors if use_priors else [], "prior_k": prior_k,
+                              "small_scale": small_scale, "small_min_score": small_min_score}
         checkpoint.atomic_save(payload, args.model)
         print(f"# written to {args.model}")
 

@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -63,6 +63,8 @@ class PredictOptions:
     #: dialects fitted on the training corpus (checkpoint ``decoder.priors``), for inputs too small to fit
     priors: list = field(default_factory=list)
     prior_k: int = 1  # how many of the closest-GC corpus dialects are averaged
+    small_scale: float = 1.0  # a borrowed dialect counts this much of a fitted one
+    small_min_score: float | None = None  # the score threshold for inputs under adapt_min_bases
     #: start-codon type prior: weight x log(share of the corpus's starts) per translation table
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
     start_codon_usage: dict = field(default_factory=dict)
@@ -120,6 +122,9 @@ def decoder_options(ck: dict) -> dict:
     if dec.get("priors"):
         out["priors"] = list(dec["priors"])
         out["prior_k"] = int(dec.get("prior_k", 1))
+        out["small_scale"] = float(dec.get("small_scale", 1.0))
+        if dec.get("small_min_score") is not None:
+            out["small_min_score"] = float(dec["small_min_score"])
     if dec.get("start_codon_usage"):
         out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
@@ -352,17 +357,20 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     total = sum(len(c) for c, _ in records.values())
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
+        small = replace(opts, min_score=opts.small_min_score if opts.small_min_score is not None else opts.min_score)
         if not opts.priors:
-            note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit and no corpus priors "
-                    f"in this model; the network's calls are used")
+            note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
+                    f"network with the corpus start-codon prior is used (score threshold {small.min_score:g})")
             log.warning(note)
-            return {rid: decode(rid, c, ev) for rid, (c, ev) in records.items()}, [note]
+            return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, [note]
         prior = selftrain.nearest_by_gc(opts.priors, gc, opts.prior_k)
         note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit; corpus prior "
                 f"{prior['name']} (GC {prior['gc']:.1%}) matched to the input's GC {gc:.1%}")
         log.warning(note)
-        return selftrain.apply(records, decode, selftrain.from_plain(prior), table=opts.table,
-                               weights=opts.adapt_weights), [note]
+        w = opts.adapt_weights
+        w = replace(w, coding=w.coding * opts.small_scale, start=w.start * opts.small_scale)
+        return selftrain.apply(records, lambda rid, c, ev: decode_record(rid, c, ev, small),
+                               selftrain.from_plain(prior), table=opts.table, weights=w), [note]
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
     calls, dialect, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
