@@ -170,16 +170,16 @@ def main() -> None:
     print(f"# chosen: {best} (objective {best_score:.4f} = mean of stop-exact and start+stop F1 on "
           f"{', '.join(e.name for e in vals)})")
     w = selftrain.Weights(coding=best["adapt_coding"], start=best["adapt_start"], skip=int(best["adapt_skip"]))
-    # inputs under 20 kb: network alone, or the k closest-GC corpus dialects at a scale, with their own
-    # score threshold -- chosen on pieces of the validation genomes cut to small-input sizes
-    combos = [("network only", 0, 0.0, ms) for ms in (0.0, 200.0, 800.0)]
-    combos += [(f"prior k={k} scale={sc:g}", k, sc, ms) for k in (1, 3, 5) for sc in (0.25, 0.5, 1.0)
-               for ms in (0.0, 200.0, 800.0)]
-    small: dict[tuple, list] = {c: [] for c in combos}
+    # inputs under 20 kb: the network alone with its own decoder settings, or the k closest-GC corpus
+    # dialects at a scale -- chosen on pieces of the validation genomes cut to small-input sizes
+    combos = [("network only", 0, 0.0, {"coding_weight": cw, "codon_prior_weight": cp, "min_score": ms})
+              for cw in (0.25, 1.0) for cp in (0.0, 30.0, 100.0, 300.0) for ms in (0.0, 100.0, 400.0)]
+    combos += [(f"prior k={k} scale={sc:g}", k, sc, {"min_score": ms}) for k in (1, 5) for sc in (0.25, 0.5)
+               for ms in (0.0, 200.0)]
+    small: dict[int, list] = {i: [] for i in range(len(combos))}
     for vg, g, ref, sub in small_pieces(data_rc if best["rc_average"] else data):
-        for combo in combos:
-            name, k, sc, ms = combo
-            opts = options({**best, "min_score": ms}, vg.table, usage, adapt=False)
+        for i, (name, k, sc, over) in enumerate(combos):
+            opts = options({**best, **over}, vg.table, usage, adapt=False)
             dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
             if k == 0:
                 calls = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}
@@ -189,19 +189,19 @@ def main() -> None:
                                       skip=int(best["adapt_skip"]))
                 calls = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
             r = evaluate(g, ref, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
-            small[combo].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
-    means = {c: float(np.mean([sum(x) / 2 for x in v])) for c, v in small.items()}
-    for c, v in small.items():
-        print(f"# small pieces ({len(v)}), {c[0]}, min_score {c[3]:g}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
+            small[i].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+    means = {i: float(np.mean([sum(x) / 2 for x in v])) for i, v in small.items()}
+    for i, v in small.items():
+        print(f"# small pieces ({len(v)}), {combos[i][0]} {combos[i][3]}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
               f"start+stop F1 {np.mean([x[1] for x in v]):.4f}")
-    choice = max(means, key=means.get)
-    use_priors, prior_k, small_scale, small_min_score = choice[1] > 0, max(choice[1], 1), choice[2], choice[3]
-    print(f"# small inputs: {choice[0]}, min_score {choice[3]:g}")
+    name, k, sc, over = combos[max(means, key=means.get)]
+    use_priors, prior_k, small_scale = k > 0, max(k, 1), sc
+    print(f"# small inputs: {name} {over}")
     if args.write:
         payload = checkpoint.read(args.model)
         payload["decoder"] = {**best, "start_codon_usage": usage, "chosen_on": [e.name for e in vals],
                               "priors": priors if use_priors else [], "prior_k": prior_k,
-                              "small_scale": small_scale, "small_min_score": small_min_score}
+                              "small_scale": small_scale, "small": over}
         checkpoint.atomic_save(payload, args.model)
         print(f"# written to {args.model}")
 

@@ -64,7 +64,9 @@ class PredictOptions:
     priors: list = field(default_factory=list)
     prior_k: int = 1  # how many of the closest-GC corpus dialects are averaged
     small_scale: float = 1.0  # a borrowed dialect counts this much of a fitted one
-    small_min_score: float | None = None  # the score threshold for inputs under adapt_min_bases
+    #: decoder settings that replace the genome-scale ones for inputs under adapt_min_bases
+    #: (min_score, coding_weight, codon_prior_weight; chosen on small pieces of validation genomes)
+    small: dict = field(default_factory=dict)
     #: start-codon type prior: weight x log(share of the corpus's starts) per translation table
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
     start_codon_usage: dict = field(default_factory=dict)
@@ -123,8 +125,8 @@ def decoder_options(ck: dict) -> dict:
         out["priors"] = list(dec["priors"])
         out["prior_k"] = int(dec.get("prior_k", 1))
         out["small_scale"] = float(dec.get("small_scale", 1.0))
-        if dec.get("small_min_score") is not None:
-            out["small_min_score"] = float(dec["small_min_score"])
+    if dec.get("small"):
+        out["small"] = {k: float(v) for k, v in dec["small"].items()}
     if dec.get("start_codon_usage"):
         out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
@@ -278,7 +280,12 @@ def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, de
                     on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None) -> dict:
     """record -> (codes, (forward, reverse) Evidence) for every record, kept in float16 (20 bytes per
     base) so the decoder can run several self-training rounds without the network."""
-    out = {}
+    return dict(iter_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch))
+
+
+def iter_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
+                  on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None):
+    """(record, (codes, evidence)) one record at a time, in the genome's order (see genome_evidence)."""
     watch = watch or Stopwatch()
     views = [genome, ReverseComplemented(genome)] if opts.rc_average else [genome]
     short = ShortRecords(model, genome, opts, device)
@@ -317,10 +324,9 @@ def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, de
                 bar.update(core_b - core_a)
         with watch("reading"):
             codes, _ = genome.encode(rec.id)
-        out[rec.id] = (codes, oriented(cod, start, stop, dtype=np.float16))
+        yield rec.id, (codes, oriented(cod, start, stop, dtype=np.float16))
         del cod, start, stop
         _release_memory()
-    return out
 
 
 def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions) -> list[Call]:
@@ -357,7 +363,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     total = sum(len(c) for c, _ in records.values())
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
-        small = replace(opts, min_score=opts.small_min_score if opts.small_min_score is not None else opts.min_score)
+        small = replace(opts, **opts.small)
         if not opts.priors:
             note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
                     f"network with the corpus start-codon prior is used (score threshold {small.min_score:g})")
@@ -402,10 +408,17 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
                                           watch=watch)
             header += notes
         write_header(gff, genome, header)
-        short = None if on_probs or adapted is not None else ShortRecords(model, genome, opts, device)
+        prok = opts.mode == "prokaryote"
+        short = None if on_probs or adapted is not None or prok else ShortRecords(model, genome, opts, device)
+        streamed = iter_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch) \
+            if prok and adapted is None else None
         for rec in genome:
             if adapted is not None:
                 calls = adapted.pop(rec.id)
+            elif streamed is not None:  # the network alone, with the model's decoder settings
+                rid, (codes, ev) = next(streamed)
+                with watch("decoding"):
+                    calls = decode_record(rid, codes, ev, opts)
             elif short is not None and rec.id in short:
                 with watch("network and decoding"):
                     calls = short.calls(rec.id)

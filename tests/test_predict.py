@@ -109,15 +109,12 @@ def test_window_offset_changes_few_genes():
     window grid moves a few calls. This bounds how many."""
     from genelstm.models import resolve
 
-    from genelstm.predict import decoder_options
-
     model, _, ck = checkpoint.load_model(resolve("prokaryote"))
-    tuned = {k: v for k, v in decoder_options(ck).items() if k not in ("priors", "prior_k", "adapt_weights")}
     genome, _ = read_genome(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")
-    base = _calls(model, genome, window=4500, margin=1350, **tuned)
+    base = _calls(model, genome, window=4500, margin=1350)
     assert len(base) >= 5
     for offset in (777, 2001):
-        moved = _calls(model, genome, window=4500, margin=1350, offset=offset, **tuned)
+        moved = _calls(model, genome, window=4500, margin=1350, offset=offset)
         assert len(base ^ moved) <= 0.35 * len(base), (offset, sorted(base ^ moved))
 
 
