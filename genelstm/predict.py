@@ -64,8 +64,8 @@ class PredictOptions:
     priors: list = field(default_factory=list)
     prior_k: int = 1  # how many of the closest-GC corpus dialects are averaged
     small_scale: float = 1.0  # a borrowed dialect counts this much of a fitted one
-    #: decoder settings that replace the genome-scale ones for inputs under adapt_min_bases
-    #: (min_score, coding_weight, codon_prior_weight; chosen on small pieces of validation genomes)
+    #: decoder settings for the network without a fitted dialect -- inputs under adapt_min_bases and
+    #: --no-adapt (min_score, coding_weight, codon_prior_weight; chosen on small pieces of validation genomes)
     small: dict = field(default_factory=dict)
     #: start-codon type prior: weight x log(share of the corpus's starts) per translation table
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
@@ -415,10 +415,10 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         for rec in genome:
             if adapted is not None:
                 calls = adapted.pop(rec.id)
-            elif streamed is not None:  # the network alone, with the model's decoder settings
+            elif streamed is not None:  # the network alone: the model's settings for decoding without a dialect
                 rid, (codes, ev) = next(streamed)
                 with watch("decoding"):
-                    calls = decode_record(rid, codes, ev, opts)
+                    calls = decode_record(rid, codes, ev, replace(opts, **opts.small))
             elif short is not None and rec.id in short:
                 with watch("network and decoding"):
                     calls = short.calls(rec.id)
