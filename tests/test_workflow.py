@@ -33,8 +33,13 @@ def test_workflow_runs_and_second_run_does_nothing(work):
     assert r.returncode == 0, r.stderr[-3000:]
     rows = list(csv.DictReader(open(work / "results/summary.tsv"), delimiter="\t"))
     assert [r["sample"] for r in rows] == ["phix", "yersinia", "synthetic"]
+    # the bundled model on the two real genomes: floors well below what it measures (0.73 and 0.84
+    # stop-exact F1, README), so a broken workflow step or a much worse model fails here; the synthetic
+    # genome's random-codon genes look like no real gene to it, so only its row is required
+    floors = {"phix": 0.5, "yersinia": 0.6}
     for row in rows:
-        assert int(row["genes"]) > 0 and float(row["gene_stop_f1"]) >= 0
+        if row["sample"] in floors:
+            assert int(row["genes"]) > 0 and float(row["gene_stop_f1"]) >= floors[row["sample"]], row
     assert (work / "results/summary.png").stat().st_size > 1000
     assert "Summary" in (work / "results/probe/report.html").read_text()
     for rule in ("predict.phix", "evaluate.yersinia", "probe", "summary"):
