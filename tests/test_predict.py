@@ -161,3 +161,16 @@ def test_reverse_complement_averaging_makes_calls_strand_symmetric(tiny_model, t
     mirrored = {(r[0], len(seqs[r[0]]) - int(r[4]) + 1, len(seqs[r[0]]) - int(r[3]) + 1, "+" if r[6] == "-" else "-")
                 for r in genes[1]}
     assert fwd == mirrored
+
+
+def test_tracks_do_not_change_calls(tmp_path):
+    """--tracks goes through the same inference path as a plain run: identical genes."""
+    ref = TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz"
+    rows = []
+    for name, extra in (("plain", []), ("tracks", ["--tracks", tmp_path / "tr"])):
+        out = tmp_path / f"{name}.gff3"
+        r = run_cli("predict", ref, "-o", out, "--no-progress", "--threads", "1", *extra)
+        assert r.exit_code == 0, r.output
+        rows.append([ln.split("\t")[3:7] for ln in out.read_text().splitlines() if "\tCDS\t" in ln])
+    assert rows[0] and rows[0] == rows[1]
+    assert (tmp_path / "tr" / "coding_minus.bedgraph").stat().st_size > 100
