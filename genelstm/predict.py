@@ -283,43 +283,62 @@ def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, de
     return dict(iter_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch))
 
 
+def _views(genome: Genome, opts: PredictOptions) -> list[Genome]:
+    return [genome, ReverseComplemented(genome)] if opts.rc_average else [genome]
+
+
+def _span_evidence(model: GeneLSTM, views: list[Genome], record: str, a: int, b: int, opts: PredictOptions, *,
+                   device: torch.device, watch: Stopwatch, whole: list[dict[str, Probs]] | None = None,
+                   on_probs=None, core: tuple[int, int] | None = None):
+    """Genome-oriented (cod, start, stop) log-odds for bases [a, b) of a record, averaged over the views
+    (the record, and its reverse complement mapped back). Windows sit on a grid anchored to the record, so a
+    base gets the same values whichever span asks for it."""
+    n = views[0].records[record].length
+    arrays = []
+    for v, view in enumerate(views):
+        with watch("network"):
+            if whole is not None and record in whole[v]:
+                probs = whole[v].pop(record)
+            else:
+                lo, hi = (a, b) if v == 0 else (n - b, n - a)
+                probs = probabilities(model, view, record, lo, hi, window=opts.window, margin=opts.margin,
+                                      batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
+                probs = probs if v == 0 else _mirrored(probs, n)
+        if on_probs is not None and v == 0:
+            with watch("writing"):
+                on_probs(record, probs, *(core or (a, b)))
+        with watch("decoding"):
+            arrays.append(evidence_arrays(probs))
+    return tuple(np.mean([x[k] for x in arrays], axis=0) for k in range(3))
+
+
 def iter_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
-                  on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None):
-    """(record, (codes, evidence)) one record at a time, in the genome's order (see genome_evidence)."""
+                  on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None, only=None):
+    """(record, (codes, evidence)) one record at a time, in the genome's order (see genome_evidence);
+    ``only(record)`` picks the records to yield."""
     watch = watch or Stopwatch()
-    views = [genome, ReverseComplemented(genome)] if opts.rc_average else [genome]
+    views = _views(genome, opts)
     short = ShortRecords(model, genome, opts, device)
     whole: list[dict[str, Probs]] = [{} for _ in views]
     for batch in short.batches:
+        if only is not None and not any(only(genome.records[rid]) for rid in batch):
+            continue
         with watch("network"):
             for v, view in enumerate(views):
                 for rid, probs in zip(batch, probabilities_whole(model, view, batch, device=device, bf16=opts.bf16)):
                     whole[v][rid] = probs if v == 0 else _mirrored(probs, view.records[rid].length)
     for rec in genome:
+        if only is not None and not only(rec):
+            continue
         n = rec.length
         cod = np.zeros((2, 3, n), np.float16)
         start = np.zeros((2, n), np.float16)
         stop = np.zeros((2, n), np.float16)
-        for core_a, core_b in _blocks(n, opts.block):
-            arrays = []
-            for v, view in enumerate(views):
-                with watch("network"):
-                    if rec.id in whole[v]:
-                        probs = whole[v].pop(rec.id)
-                    else:
-                        a, b = (core_a, core_b) if v == 0 else (n - core_b, n - core_a)
-                        probs = probabilities(model, view, rec.id, a, b, window=opts.window, margin=opts.margin,
-                                              batch_size=opts.batch_size, offset=opts.offset, device=device,
-                                              bf16=opts.bf16)
-                        probs = probs if v == 0 else _mirrored(probs, n)
-                if on_probs is not None and v == 0:
-                    with watch("writing"):
-                        on_probs(rec.id, probs, core_a, core_b)
-                with watch("decoding"):
-                    arrays.append(evidence_arrays(probs))
-            c, a, b = (np.mean([x[k] for x in arrays], axis=0) for k in range(3))
+        spans = [(0, n)] if rec.id in whole[0] else _blocks(n, opts.block)  # a whole-read record is one span
+        for core_a, core_b in spans:
+            c, a, b = _span_evidence(model, views, rec.id, core_a, core_b, opts, device=device, watch=watch,
+                                     whole=whole, on_probs=on_probs)
             cod[:, :, core_a:core_b], start[:, core_a:core_b], stop[:, core_a:core_b] = c, a, b
-            del probs
             if bar is not None:
                 bar.update(core_b - core_a)
         with watch("reading"):
@@ -327,6 +346,36 @@ def iter_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devi
         yield rec.id, (codes, oriented(cod, start, stop, dtype=np.float16))
         del cod, start, stop
         _release_memory()
+
+
+def stream_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOptions, *, device: torch.device,
+                  on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None) -> list[Call]:
+    """Calls of one long record without keeping its evidence: each block (with its overlap) is computed,
+    decoded and freed, so memory depends on the block size, not the record length. The calls equal
+    decode_record on the whole record's evidence (same values, same blocks)."""
+    watch = watch or Stopwatch()
+    views = _views(genome, opts)
+    n = genome.records[record].length
+    calls: list[Call] = []
+    for core_a, core_b in _blocks(n, opts.block):
+        a, b = max(0, core_a - opts.block_overlap), min(n, core_b + opts.block_overlap)
+        c, s0, s1 = _span_evidence(model, views, record, a, b, opts, device=device, watch=watch, on_probs=on_probs,
+                                   core=(core_a, core_b))
+        with watch("reading"):
+            codes, _ = genome.encode(record, a, b)
+        with watch("decoding"):
+            ev = oriented(c.astype(np.float16), s0.astype(np.float16), s1.astype(np.float16), dtype=np.float16)
+            block = decode_evidence(codes, ev, record, block_start=a, record_length=n, table=opts.table,
+                                    min_length=opts.min_length, min_score=opts.min_score,
+                                    max_overlap=opts.max_overlap, start_weight=opts.start_weight,
+                                    codon_bonus=opts.codon_bonus(opts.table), coding_weight=opts.coding_weight)
+        calls += [k for k in block if core_a <= k.transcript.start < core_b]
+        del c, s0, s1, codes, ev
+        _release_memory()
+        if bar is not None:
+            bar.update(core_b - core_a)
+    calls.sort(key=lambda k: (k.transcript.start, k.transcript.end, k.transcript.strand))
+    return calls
 
 
 def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions) -> list[Call]:
@@ -410,15 +459,19 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         write_header(gff, genome, header)
         prok = opts.mode == "prokaryote"
         short = None if on_probs or adapted is not None or prok else ShortRecords(model, genome, opts, device)
-        streamed = iter_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch) \
-            if prok and adapted is None else None
+        plain = replace(opts, **opts.small)  # the model's settings for decoding without a dialect
+        streamed = iter_evidence(model, genome, plain, device=device, on_probs=on_probs, bar=bar, watch=watch,
+                                 only=lambda r: r.length <= opts.block) if prok and adapted is None else None
         for rec in genome:
             if adapted is not None:
                 calls = adapted.pop(rec.id)
-            elif streamed is not None:  # the network alone: the model's settings for decoding without a dialect
+            elif streamed is not None and rec.length > opts.block:  # long: block by block, flat memory
+                calls = stream_record(model, genome, rec.id, plain, device=device, on_probs=on_probs, bar=bar,
+                                      watch=watch)
+            elif streamed is not None:
                 rid, (codes, ev) = next(streamed)
                 with watch("decoding"):
-                    calls = decode_record(rid, codes, ev, replace(opts, **opts.small))
+                    calls = decode_record(rid, codes, ev, plain)
             elif short is not None and rec.id in short:
                 with watch("network and decoding"):
                     calls = short.calls(rec.id)

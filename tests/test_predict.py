@@ -174,3 +174,25 @@ def test_tracks_do_not_change_calls(tmp_path):
         rows.append([ln.split("\t")[3:7] for ln in out.read_text().splitlines() if "\tCDS\t" in ln])
     assert rows[0] and rows[0] == rows[1]
     assert (tmp_path / "tr" / "coding_minus.bedgraph").stat().st_size > 100
+
+
+def test_streamed_long_records_equal_whole_record_decoding():
+    """Records longer than a block are computed and decoded block by block (flat memory); the calls equal
+    those decoded from the whole record's evidence."""
+    from dataclasses import replace
+
+    from genelstm.models import resolve
+    from genelstm.predict import decode_record, decoder_options, genome_evidence, stream_record
+
+    model, _, ck = checkpoint.load_model(resolve("prokaryote"))
+    genome, _ = read_genome(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")
+    opts = PredictOptions(**decoder_options(ck), block=3000, block_overlap=1500, window=1800, margin=450,
+                          whole_max=1000)  # windows everywhere, as for records over 100 kb
+    opts = replace(opts, **opts.small)
+    rid = next(iter(genome)).id
+    codes, ev = genome_evidence(model, genome, opts, device=torch.device("cpu"))[rid]
+    whole = decode_record(rid, codes, ev, opts)
+    streamed = stream_record(model, genome, rid, opts, device=torch.device("cpu"))
+    assert len(whole) >= 5
+    assert [(c.transcript.strand, c.transcript.cds, round(c.score, 3)) for c in streamed] == \
+        [(c.transcript.strand, c.transcript.cds, round(c.score, 3)) for c in whole]
