@@ -20,9 +20,10 @@ from .probs import Probs
 from .labels import CDS1, CDS3, INTERGENIC, INTRON, UTR, EVENTS
 
 EPS = 1e-5
-#: The start event's log-odds count this many times in a gene's score. A gene's coding evidence is a
-#: sum over hundreds of bases, so with weight 1 the start head could hardly move the start; 128 was
-#: the best of 1-512 on the Klebsiella O loci (never used in training): start+stop F1 0.26 -> 0.61.
+#: Default weight of the start event's log-odds in a gene's score, for checkpoints without tuned decoder
+#: settings (a gene's coding evidence is a sum over hundreds of bases, so with weight 1 the start head could
+#: hardly move the start). Bundled models carry their own weight, chosen on validation genomes
+#: (predict.decoder_options).
 START_WEIGHT = 128.0
 _START_I, _STOP_I = EVENTS.index("start"), EVENTS.index("stop")
 
