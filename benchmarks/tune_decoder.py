@@ -53,12 +53,9 @@ def corpus_priors(split: str, data_dir: str) -> list[dict]:
         strands = []
         for rec in ag.genome:
             codes, _ = ag.genome.encode(rec.id)
-            n = len(codes)
-            txs = [c.transcript for c in ag.checked if c.valid and c.transcript.seqid == rec.id
-                   and len(c.transcript.cds) == 1 and not (c.transcript.partial5 or c.transcript.partial3)]
-            strands.append((codes, [t.cds[0] for t in txs if t.strand == 1]))
-            strands.append((reverse_complement_codes(codes), [(n - t.cds[0][1], n - t.cds[0][0]) for t in txs
-                                                              if t.strand == -1]))
+            fwd, rev = selftrain.strand_genes([c.transcript for c in ag.checked
+                                               if c.valid and c.transcript.seqid == rec.id], len(codes))
+            strands += [(codes, fwd), (reverse_complement_codes(codes), rev)]
         d = selftrain.fit(strands, table=e.table)
         print(f"# prior {e.name}: {d.summary()}", file=sys.stderr)
         out.append(selftrain.to_plain(d, e.name))

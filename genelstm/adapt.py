@@ -77,6 +77,7 @@ def adapt(model_path: str | Path, genomes: list[str], output: str | Path, *, max
 def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
     """Tracks of the target genomes labelled with genelstm's own self-trained calls (partial calls and
     everything near them stay unlabelled: their ends are unknown)."""
+    from .alphabet import N_CODE
     from .annotation import read_genome
     from .labels import label_record
     from .predict import PredictOptions, decoder_options, self_trained
@@ -91,6 +92,6 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
             complete = [t for t in txs if not (t.partial5 or t.partial3)]
             partial = [t for t in txs if t.partial5 or t.partial3]
             codes, soft = genome.encode(rec.id)
-            lab = label_record(rec.length, complete, partial, codes == 4)
+            lab = label_record(rec.length, complete, partial, codes == N_CODE)
             out.append(Tracks(rec.id, codes, soft, lab.region, lab.events, lab.mask))
     return out

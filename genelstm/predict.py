@@ -22,7 +22,7 @@ from . import __version__
 from .alphabet import codon_table
 from .atomic import atomic_text
 from . import selftrain
-from .decode import START_WEIGHT, Call, decode_evidence, decode_prokaryote, evidence_arrays, oriented
+from .decode import START_WEIGHT, Call, _ids, decode_evidence, decode_prokaryote, evidence_arrays, oriented
 from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
 from .infer import probabilities, probabilities_whole
@@ -73,18 +73,14 @@ class PredictOptions:
     codon_prior_weight: float = 0.0
 
     def codon_bonus(self, table: int) -> np.ndarray | None:
+        """(64,) weight x log(corpus share) per start codon of ``table`` (1e-4 for one the corpus never used)."""
         usage = self.start_codon_usage.get(str(table)) or self.start_codon_usage.get(table)
         if not usage or not self.codon_prior_weight:
             return None
-        bonus = np.zeros(64)
-        for codon, share in usage.items():
-            bonus["ACGT".index(codon[0]) * 16 + "ACGT".index(codon[1]) * 4 + "ACGT".index(codon[2])] = \
-                self.codon_prior_weight * np.log(max(share, 1e-4))
         starts, _ = codon_table(table)
-        for codon in starts:  # a start codon the corpus never used
-            if codon not in usage:
-                bonus["ACGT".index(codon[0]) * 16 + "ACGT".index(codon[1]) * 4 + "ACGT".index(codon[2])] = \
-                    self.codon_prior_weight * np.log(1e-4)
+        codons = sorted(set(usage) | set(starts))
+        bonus = np.zeros(64)
+        bonus[_ids(codons)] = [self.codon_prior_weight * np.log(max(usage.get(c, 0.0), 1e-4)) for c in codons]
         return bonus
 
 
@@ -365,11 +361,7 @@ def stream_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOpt
             codes, _ = genome.encode(record, a, b)
         with watch("decoding"):
             ev = oriented(c.astype(np.float16), s0.astype(np.float16), s1.astype(np.float16), dtype=np.float16)
-            block = decode_evidence(codes, ev, record, block_start=a, record_length=n, table=opts.table,
-                                    min_length=opts.min_length, min_score=opts.min_score,
-                                    max_overlap=opts.max_overlap, start_weight=opts.start_weight,
-                                    codon_bonus=opts.codon_bonus(opts.table), coding_weight=opts.coding_weight)
-        calls += [k for k in block if core_a <= k.transcript.start < core_b]
+            calls += _decode_block(record, codes, ev, a, n, (core_a, core_b), opts)
         del c, s0, s1, codes, ev
         _release_memory()
         if bar is not None:
@@ -385,22 +377,29 @@ def decode_record(record: str, codes: np.ndarray, evidence, opts: PredictOptions
     calls: list[Call] = []
     for core_a, core_b in _blocks(n, opts.block):
         a, b = max(0, core_a - opts.block_overlap), min(n, core_b + opts.block_overlap)
-        block = decode_evidence(codes[a:b], (fwd.slice(a, b), rev.slice(n - b, n - a)), record, block_start=a,
-                                record_length=n, table=opts.table, min_length=opts.min_length,
-                                min_score=opts.min_score, max_overlap=opts.max_overlap,
-                                start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
-                                coding_weight=opts.coding_weight)
-        calls += [c for c in block if core_a <= c.transcript.start < core_b]
+        calls += _decode_block(record, codes[a:b], (fwd.slice(a, b), rev.slice(n - b, n - a)), a, n,
+                               (core_a, core_b), opts)
     calls.sort(key=lambda c: (c.transcript.start, c.transcript.end, c.transcript.strand))
     return calls
+
+
+def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core: tuple[int, int],
+                  opts: PredictOptions) -> list[Call]:
+    """Calls of the block starting at ``a`` (record length ``n``) whose start lies in ``core``."""
+    block = decode_evidence(codes, evidence, record, block_start=a, record_length=n, table=opts.table,
+                            min_length=opts.min_length, min_score=opts.min_score, max_overlap=opts.max_overlap,
+                            start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
+                            coding_weight=opts.coding_weight)
+    return [c for c in block if core[0] <= c.transcript.start < core[1]]
 
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
                  bar: tqdm | None = None, watch: Stopwatch | None = None) -> tuple[dict[str, list[Call]], list[str]]:
     """Calls per record after per-genome self-training, and header lines saying what was learned.
 
-    Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: the corpus dialect
-    (stored in the checkpoint) closest in GC to the whole input is used instead, when there is one.
+    Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
+    model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
+    the model stores them (its tuning found that better).
     """
     watch = watch or Stopwatch()
     records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch)

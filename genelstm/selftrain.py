@@ -8,7 +8,7 @@ the evidence and the genome its dialect, fitted from the calls of the previous r
 * start model, discriminative -- each confident gene's start against the other start codons
   its ORF offers: start-codon type, a Shine-Dalgarno-like motif and its spacer (motifs are the
   sub-words of AGGAGG, the anti-Shine-Dalgarno complement, in four spacer bins), and the base
-  composition of each position from -20 to +14 around the start (which also carries other motifs
+  composition of each position from -45 to +14 around the start (which also carries other motifs
   and leaderless starts, where the SD table learns nothing).
 
 Everything is naive-Bayes log-odds with pseudocounts, so a genome without a Shine-Dalgarno simply
@@ -136,7 +136,6 @@ def _pwm_scores(c: np.ndarray, pwm: np.ndarray) -> np.ndarray:
 def _alternatives(c: np.ndarray, s: int, e: int, is_start: np.ndarray, is_stop_frame: np.ndarray,
                   min_length: int) -> list[int]:
     """Other start codons of the ORF ending at ``e``: in frame, after the previous stop, long enough."""
-    f = s % 3
     out = []
     p = s - 3
     while p >= 0 and not is_stop_frame[p]:
@@ -144,11 +143,11 @@ def _alternatives(c: np.ndarray, s: int, e: int, is_start: np.ndarray, is_stop_f
             out.append(p)
         p -= 3
     p = s + 3
-    while p <= e - 3 - min_length + 3 and p < e - 3:
+    while p < e - 3 and p <= e - min_length:
         if is_start[p]:
             out.append(p)
         p += 3
-    return [q for q in out if q % 3 == f]
+    return out
 
 
 def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int = 11, min_length: int = 90,
@@ -259,12 +258,12 @@ class Weights:
     skip: int = 0  # bases after a start before dicodons count (see decode.Evidence.extra_skip)
 
 
-def _complete_genes(calls, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Complete calls as (start, end) on the forward and the reverse-complemented strand."""
+def strand_genes(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Complete single-segment genes of a record of length ``n`` as (start, end) on the forward and on the
+    reverse-complemented strand: what ``fit`` reads."""
     fwd, rev = [], []
-    for call in calls:
-        t = call.transcript
-        if t.partial5 or t.partial3:
+    for t in transcripts:
+        if t.partial5 or t.partial3 or len(t.cds) != 1:
             continue
         s, e = t.cds[0]
         (fwd if t.strand == 1 else rev).append((s, e) if t.strand == 1 else (n - e, n - s))
@@ -289,7 +288,7 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
     for r in range(weights.rounds):
         strands = []
         for rid, (codes, _) in records.items():
-            fwd, rev = _complete_genes(calls[rid], len(codes))
+            fwd, rev = strand_genes([c.transcript for c in calls[rid]], len(codes))
             strands += [(both[rid][0], fwd), (both[rid][1], rev)]
         dialect = fit(strands, table=table)
         new = apply(records, decode, dialect, table=table, weights=weights, strands=both)
