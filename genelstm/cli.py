@@ -135,11 +135,18 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
 @click.option("--init", type=click.Path(dir_okay=False), help="Start from this checkpoint's weights (fine-tuning).")
 @click.option("--epochs", type=click.IntRange(1), help="Epochs [10].")
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after this many optimiser steps.")
+@click.option("--max-minutes", type=click.FloatRange(0, min_open=True),
+              help="Wall-clock budget: training stops (and the learning rate has decayed) by then. Not bit-reproducible.")
 @click.option("--steps-per-epoch", type=click.IntRange(1), help="Steps per epoch [one pass over the training bases].")
 @click.option("--batch-size", type=click.IntRange(1), help="Windows per step [16].")
 @click.option("--window", type=click.IntRange(1), help="Window length in bases, a multiple of the pool factor [2700].")
 @click.option("--lr", type=click.FloatRange(0, min_open=True), help="Peak learning rate [2e-3].")
-@click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell [lstm].")
+@click.option("--cell", type=click.Choice(["lstm", "gru", "peephole", "cifg"]),
+              help="Recurrent cell [lstm]; peephole and cifg are hand-written and slower.")
+@click.option("--attention", type=click.IntRange(0),
+              help="Radius in chunks of a local attention layer over the LSTM states, for tagging [0 = none].")
+@click.option("--offset-heads/--no-offset-heads", default=None,
+              help="Tell the base-level heads each base's offset inside its chunk [off].")
 @click.option("--hidden", type=click.IntRange(1), help="Hidden units per direction [128].")
 @click.option("--layers", type=click.IntRange(1), help="Recurrent layers per direction [2].")
 @click.option("--pool", type=click.IntRange(1), help="Downsampling factor between CNN and LSTM [9].")

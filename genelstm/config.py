@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import yaml
 
+from .cells import CELLS
 from .errors import InputError
 
 
@@ -23,7 +24,11 @@ class ModelConfig:
     hidden: int = 128
     layers: int = 2
     dropout: float = 0.1
-    cell: Literal["lstm", "gru"] = "lstm"
+    cell: Literal["lstm", "gru", "peephole", "cifg"] = "lstm"  # see cells.py
+    #: base-level heads get a learned vector per offset inside the chunk (codon phase from the grid)
+    offset_heads: bool = False
+    #: radius in chunks of a local attention layer over the BiLSTM states (tagging only); 0 = none
+    attention: int = 0
     #: forget-gate bias at initialisation: 1.0 lets gradients flow through long runs early in training
     forget_bias: float = 1.0
     lm_context: int = 36  # bases of local left/right context seen by the next-base head's own convolutions
@@ -78,7 +83,9 @@ class TrainConfig:
         m = self.model
         checks = [
             (self.objective in ("tag", "lm", "both"), f"objective must be tag, lm or both, not {self.objective!r}"),
-            (m.cell in ("lstm", "gru"), f"cell must be lstm or gru, not {m.cell!r}"),
+            (m.cell in CELLS, f"cell must be one of {', '.join(CELLS)}, not {m.cell!r}"),
+            (m.attention >= 0 and (not m.attention or (2 * m.hidden) % 4 == 0),
+             "attention is a radius in chunks (>= 0) and needs 2 x hidden divisible by 4 heads"),
             (m.pool >= 1, "pool must be >= 1"),
             (self.window >= m.pool and self.window % m.pool == 0, f"window must be a multiple of pool ({m.pool})"),
             (all(k % 2 == 1 for k in m.conv_kernels), "conv_kernels must be odd"),

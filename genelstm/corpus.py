@@ -16,8 +16,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import multiprocessing
 import os
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,8 +102,8 @@ def pack(codes: np.ndarray, soft: np.ndarray, region: np.ndarray, events: np.nda
     return seq, lab
 
 
-def cache_genome(entry: Entry, data_dir: str | Path, cache_dir: str | Path) -> Path:
-    """Encode one genome into ``cache_dir/<name>/`` unless an up-to-date copy is there; returns the folder."""
+def _cached(entry: Entry, data_dir: str | Path, cache_dir: str | Path) -> tuple[Path, dict, bool]:
+    """(folder, stamp of the source file, whether the folder holds an up-to-date copy)."""
     src = Path(data_dir) / entry.file
     if not src.exists():
         raise InputError(src, "no such file (named in the split file)")
@@ -111,10 +113,19 @@ def cache_genome(entry: Entry, data_dir: str | Path, cache_dir: str | Path) -> P
              "mtime": int(src.stat().st_mtime)}
     if index.exists():
         try:
-            if json.loads(index.read_text()).get("stamp") == stamp:
-                return folder
+            return folder, stamp, json.loads(index.read_text()).get("stamp") == stamp
         except json.JSONDecodeError:
             pass
+    return folder, stamp, False
+
+
+def cache_genome(entry: Entry, data_dir: str | Path, cache_dir: str | Path) -> Path:
+    """Encode one genome into ``cache_dir/<name>/`` unless an up-to-date copy is there; returns the folder."""
+    folder, stamp, fresh = _cached(entry, data_dir, cache_dir)
+    if fresh:
+        return folder
+    src = Path(data_dir) / entry.file
+    index = folder / "index.json"
     folder.mkdir(parents=True, exist_ok=True)
     ag = load(src)
     labs = labels_by_record(ag.checked, ag.genome)
@@ -147,9 +158,29 @@ def genome_weights(entries: list[Entry]) -> dict[str, float]:
     return {e.name: 0.5 / (n_clades * per_clade[e.clade]) + 0.5 / n for e in entries}
 
 
+def cache_all(entries: list[Entry], data_dir: str | Path, cache_dir: str | Path, *, workers: int | None = None) -> None:
+    """Encode every genome not cached yet, several at a time: parsing GenBank is the slow part, and a
+    corpus of hundreds of genomes should not wait for one core."""
+    todo = [e for e in entries if not _cached(e, data_dir, cache_dir)[2]]
+    workers = min(len(todo), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        for e in todo:
+            cache_genome(e, data_dir, cache_dir)
+        return
+    log.info("caching %d genomes with %d processes", len(todo), workers)
+    # fork where there is one: the workers only parse files (no torch), and a spawned worker would need
+    # an importable __main__, which `python -` or a notebook does not have
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        for _ in pool.map(cache_genome, todo, [data_dir] * len(todo), [cache_dir] * len(todo)):
+            pass
+
+
 def stored_tracks(entries: list[Entry], data_dir: str | Path, cache_dir: str | Path) -> tuple[list[StoredTrack], list[dict]]:
     """Memory-mapped tracks of every entry (caching on first use) and a per-genome summary."""
     weights = genome_weights(entries)
+    cache_all(entries, data_dir, cache_dir)
     tracks: list[StoredTrack] = []
     summary = []
     for e in entries:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .cells import forget_rows, recurrent
 from .config import ModelConfig
 from .labels import EVENTS, REGIONS
 
@@ -47,10 +48,13 @@ class GeneLSTM(nn.Module):
         # Two directional stacks rather than nn.LSTM(bidirectional=True): in a stacked bidirectional
         # nn.LSTM the second layer's forward cell reads the first layer's backward output, so no state
         # would be free of the future, and the next-base head would leak.
-        rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
-        kw = dict(num_layers=cfg.layers, batch_first=True, dropout=cfg.dropout if cfg.layers > 1 else 0.0)
-        self.fwd = rnn(m, h, **kw)
-        self.bwd = rnn(m, h, **kw)
+        self.fwd = recurrent(cfg.cell, m, h, cfg.layers, cfg.dropout)
+        self.bwd = recurrent(cfg.cell, m, h, cfg.layers, cfg.dropout)
+        #: optional: each chunk's tagging input also attends to its neighbours within ``attention`` chunks
+        self.attn = LocalAttention(2 * h, cfg.attention) if cfg.attention else None
+        #: optional: a learned vector per offset inside the chunk, so the base-level heads know codon phase
+        #: from the chunk grid too, not from the CNN alone
+        self.offset = nn.Parameter(torch.zeros(1, m, cfg.pool)) if cfg.offset_heads else None
         self.drop = nn.Dropout(cfg.dropout)
         self.tag_chunk = nn.Linear(2 * h, m)
         self.tag_base = nn.Conv1d(c, m, 1)
@@ -63,16 +67,17 @@ class GeneLSTM(nn.Module):
         self._init_forget_bias()
 
     def _init_forget_bias(self) -> None:
-        """PyTorch orders LSTM gates (input, forget, cell, output): set the forget slice of both biases
-        so their sum is ``forget_bias``. A positive start keeps the cell's memory open early on."""
-        if self.cfg.cell != "lstm":
+        """Set the forget-gate slice of both biases of every LSTM-like layer so their sum is
+        ``forget_bias``. A positive start keeps the cell's memory open early on."""
+        if self.cfg.cell == "gru":
             return
         h = self.cfg.hidden
         for stack in (self.fwd, self.bwd):
+            rows = forget_rows(stack, h)
             for name, p in stack.named_parameters():
                 if name.startswith("bias"):
                     with torch.no_grad():
-                        p[h : 2 * h].fill_(self.cfg.forget_bias / 2)
+                        p[rows].fill_(self.cfg.forget_bias / 2)
 
     @property
     def chunk_shift(self) -> int:
@@ -124,7 +129,12 @@ class GeneLSTM(nn.Module):
         out = self.drop(out)
         res: dict[str, torch.Tensor] = {}
         if tag:
-            up = self.tag_chunk(out).transpose(1, 2).repeat_interleave(p, dim=2)
+            states = out
+            if self.attn is not None:
+                states = out + self.drop(self.attn(out, None if keep is None else keep[:, 0, ::p]))
+            up = self.tag_chunk(states).transpose(1, 2).repeat_interleave(p, dim=2)
+            if self.offset is not None:
+                up = up + self.offset.repeat(1, 1, length // p)
             mixed = F.gelu(up + self.tag_base(feats))
             if keep is not None:
                 mixed = mixed * keep
@@ -155,3 +165,37 @@ class GeneLSTM(nn.Module):
         right = self.lm_right(F.pad(x, (0, k)))[..., 1 : length + 1]  # position t sees t+1 .. t+k
         hidden = F.gelu(ctx + left + right).transpose(1, 2)
         return self.lm_head(hidden).transpose(1, 2)
+
+
+class LocalAttention(nn.Module):
+    """Multi-head attention of each chunk over the chunks within ``radius`` of it (itself included).
+
+    Local rather than global, so a record of any length costs linear time and the result for a chunk
+    depends on a bounded neighbourhood. Positions outside the sequence (or outside ``keep``) are
+    never attended to.
+    """
+
+    def __init__(self, dim: int, radius: int, heads: int = 4) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"attention width {dim} is not a multiple of {heads} heads")
+        self.radius, self.heads = radius, heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.rel = nn.Parameter(torch.zeros(heads, 2 * radius + 1))  # a learned bias per relative offset
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, D); keep (B, T) bool of real chunks or None -> (B, T, D)."""
+        bsz, t, d = x.shape
+        r, nh, dh = self.radius, self.heads, d // self.heads
+        q, k, v = self.qkv(x).chunk(3, dim=2)
+        valid = torch.ones(bsz, t, dtype=torch.bool, device=x.device) if keep is None else keep.bool()
+        pad = lambda z: nn.functional.pad(z, (0, 0, r, r)).unfold(1, 2 * r + 1, 1)  # noqa: E731 (B,T,D,W)
+        kw = pad(k).view(bsz, t, nh, dh, 2 * r + 1)
+        vw = pad(v).view(bsz, t, nh, dh, 2 * r + 1)
+        ok = nn.functional.pad(valid, (r, r)).unfold(1, 2 * r + 1, 1)  # (B, T, W)
+        scores = torch.einsum("bthd,bthdw->bthw", q.view(bsz, t, nh, dh), kw) * dh ** -0.5 + self.rel
+        scores = scores.masked_fill(~ok[:, :, None, :], float("-inf"))
+        attn = torch.softmax(scores.float(), dim=-1).to(v.dtype)
+        out = torch.einsum("bthw,bthdw->bthd", attn, vw).reshape(bsz, t, d)
+        return self.proj(out) * valid[..., None]

@@ -132,13 +132,18 @@ def _score(metrics: dict, cfg: TrainConfig) -> float:
     return metrics.get("val_coding_f1", 0.0) - 0.001 * metrics.get("val_bits_per_base", 0.0)
 
 
-def _schedule(cfg: TrainConfig, total_steps: int):
+def _schedule(cfg: TrainConfig, total_steps: int, clock=None):
+    """Linear warm-up, then cosine decay to 5% of the peak. ``clock()`` (the share of a wall-clock
+    budget used, or None) moves the decay along when time, not steps, will end the run -- so a
+    ``--max-minutes`` run still ends annealed, whatever the machine's speed."""
     warm = max(1, min(cfg.warmup_steps, total_steps // 10 or 1))
 
     def f(step: int) -> float:
         if step < warm:
             return (step + 1) / warm
         frac = (step - warm) / max(1, total_steps - warm)
+        if clock is not None:
+            frac = max(frac, clock())
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
 
     return f
@@ -183,13 +188,15 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
     output = Path(output)
     metrics_path = Path(metrics_path) if metrics_path else output.with_suffix(".metrics.jsonl")
     state_path = Path(str(output) + ".resume")
-    deadline = time.time() + 60 * cfg.max_minutes if cfg.max_minutes else None
+    t_start = time.time()
+    deadline = t_start + 60 * cfg.max_minutes if cfg.max_minutes else None
     spe = cfg.steps_per_epoch or max(1, math.ceil(data["train_bases"] / (cfg.batch_size * cfg.window)))
     total_steps = spe * cfg.epochs
     if cfg.max_steps:
         total_steps = min(total_steps, cfg.max_steps)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(cfg, total_steps))
+    clock = (lambda: (time.time() - t_start) / (60 * cfg.max_minutes)) if cfg.max_minutes else None
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _schedule(cfg, total_steps, clock))
     start_epoch, step, best, best_epoch, bad = 0, 0, -float("inf"), -1, 0
     best_metrics: dict = {}
     if resume and state_path.exists():
@@ -219,6 +226,7 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
         net.train()
         sums: dict[str, torch.Tensor] = {}  # kept on the device: no host sync per step
         n = 0
+        t_epoch, seen_epoch = time.time(), seen
         bar = tqdm(total=min(spe, total_steps - step), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
                    file=sys.stderr, disable=not progress or rank != 0, leave=False)
         while n < spe and step < total_steps and not (deadline and time.time() > deadline):
@@ -243,6 +251,9 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
         bar.close()
         if n == 0:
             break
+        if cuda:
+            torch.cuda.synchronize(device)
+        log.info("epoch %d: trained at %.0f bases/s", epoch + 1, (seen - seen_epoch) / max(time.time() - t_epoch, 1e-9))
         row = {"epoch": epoch + 1, "step": step, "lr": round(sched.get_last_lr()[0], 8)}
         means = distributed.mean({k: v / n for k, v in sums.items()})
         row.update({f"train_{k}_loss" if k != "total" else "train_loss": round(v, 6) for k, v in means.items()})

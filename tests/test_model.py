@@ -7,12 +7,16 @@ from genelstm.labels import EVENTS, REGIONS
 from genelstm.model import GeneLSTM
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-@pytest.mark.parametrize("pool,kernels", [(9, (15, 9)), (3, (7,)), (1, (5, 5))])
-def test_changing_base_t_never_changes_the_distribution_for_base_t(cell, pool, kernels):
+VARIANTS = [dict(cell="lstm"), dict(cell="gru"), dict(cell="peephole"), dict(cell="cifg"),
+            dict(cell="lstm", attention=3, offset_heads=True)]
+
+
+@pytest.mark.parametrize("pool,kernels,variant", [(9, (15, 9), v) for v in VARIANTS]
+                         + [(p, k, v) for p, k in [(3, (7,)), (1, (5, 5))] for v in VARIANTS[:2]])
+def test_changing_base_t_never_changes_the_distribution_for_base_t(pool, kernels, variant):
     torch.manual_seed(0)
-    cfg = ModelConfig(cell=cell, pool=pool, conv_kernels=kernels, hidden=16, layers=2, conv_channels=8,
-                      lm_context=12)
+    cfg = ModelConfig(pool=pool, conv_kernels=kernels, hidden=16, layers=2, conv_channels=8,
+                      lm_context=12, **variant)
     model = GeneLSTM(cfg).eval()
     length = 20 * pool * 3 if pool > 1 else 60
     codes = torch.randint(0, 4, (1, length))
@@ -42,6 +46,10 @@ def test_output_shapes_and_forget_bias():
     for name, p in model.fwd.named_parameters():
         if name.startswith("bias"):
             assert torch.all(p[8:16] == 1.0) and not torch.all(p[:8] == 1.0)
+    cifg = GeneLSTM(ModelConfig(cell="cifg", hidden=8, layers=2, conv_channels=8, forget_bias=2.0))
+    for name, p in cifg.bwd.named_parameters():  # CIFG has no input-gate rows: forget comes first
+        if name.startswith("bias"):
+            assert p.shape == (24,) and torch.all(p[:8] == 1.0) and not torch.all(p[8:16] == 1.0)
 
 
 def test_length_must_be_a_multiple_of_pool():
@@ -50,10 +58,12 @@ def test_length_must_be_a_multiple_of_pool():
         model(torch.zeros(1, 100, dtype=torch.long), torch.zeros(1, 100, dtype=torch.bool))
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_a_record_batched_with_longer_ones_gets_the_same_outputs_as_alone(cell):
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_record_batched_with_longer_ones_gets_the_same_outputs_as_alone(variant):
     torch.manual_seed(1)
-    model = GeneLSTM(ModelConfig(cell=cell, hidden=16, layers=2, conv_channels=8)).eval()
+    model = GeneLSTM(ModelConfig(hidden=16, layers=2, conv_channels=8, **variant)).eval()
+    if model.offset is not None:  # not left at its zero initialisation, so the test can see it
+        torch.nn.init.normal_(model.offset)
     lengths = [100, 451, 270]  # 100 and 451 are not multiples of the pool (9)
     width = 459
     codes = torch.full((3, width), 4, dtype=torch.long)

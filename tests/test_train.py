@@ -134,3 +134,36 @@ def test_tag_objective_needs_an_annotation(tmp_path):
     cfg = small_cfg(objective="both")
     with pytest.raises(InputError, match="no annotation for this genome"):
         run(cfg, TrainInputs([str(TEST_DATA / "synthetic_prok.fa")]), tmp_path / "m.pt", progress=False)
+
+
+def test_a_time_budget_moves_the_decay_along():
+    """With --max-minutes the learning rate reaches its floor when the time runs out, not the steps."""
+    from genelstm.config import TrainConfig
+    from genelstm.train import _schedule
+
+    cfg = TrainConfig(warmup_steps=10)
+    used = [0.0]
+    f = _schedule(cfg, 1000, clock=lambda: used[0])
+    g = _schedule(cfg, 1000)
+    assert f(5) == g(5) == 0.6  # warm-up is by steps
+    assert f(100) == g(100) > 0.95
+    used[0] = 0.5
+    assert abs(f(100) - 0.525) < 1e-9 and g(100) > 0.95  # half the time gone: half way down the cosine
+    used[0] = 1.2
+    assert abs(f(100) - 0.05) < 1e-9
+
+
+def test_corpus_genomes_are_cached_in_parallel_processes(tmp_path):
+    from genelstm.corpus import Entry, cache_all, stored_tracks
+
+    data = TEST_DATA
+    entries = [Entry("phiX174_NC_001422.gbk.gz", "phage A", "train"),
+               Entry("yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz", "plasmid B", "train")]
+    cache_all(entries, data, tmp_path, workers=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(e.name for e in entries)
+    tracks, summary = stored_tracks(entries, data, tmp_path)
+    from genelstm.annotation import load
+
+    lengths = [sum(r.length for r in load(data / e.file).genome) for e in entries]
+    assert [s["bases"] for s in summary] == lengths and lengths[0] == 5386
+    assert sum(t.length for t in tracks) == sum(lengths)
