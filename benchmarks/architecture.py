@@ -131,12 +131,12 @@ def speed(args) -> None:
 
 def table(args) -> None:
     rows = [json.loads(ln) for f in args.results for ln in open(f) if ln.strip()]
-    fast = {}
-    if args.speed:
+    fast = {}  # alone, at the batch size the variants trained with
+    if args.speed and rows:
         for ln in open(args.speed):
-            if ln.strip():
-                r = json.loads(ln)
-                fast[r["variant"]] = max(fast.get(r["variant"], 0), r["bases_per_s"])
+            r = json.loads(ln) if ln.strip() else None
+            if r and r["batch_size"] == rows[0]["batch_size"]:
+                fast[r["variant"]] = r["bases_per_s"]
     print("| variant | parameters | training bases | val stop F1 | val start+stop F1 | strand confusion | bits/base | "
           "train bases/s (alone) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

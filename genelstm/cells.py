@@ -46,6 +46,7 @@ class CellStack(nn.Module):
         if kind not in ("peephole", "cifg"):
             raise ValueError(f"CellStack kind must be peephole or cifg, not {kind!r}")
         self.kind, self.hidden, self.num_layers, self.dropout = kind, hidden, layers, dropout
+        self.hidden_size = hidden
         gates = 3 if kind == "cifg" else 4
         bound = hidden ** -0.5  # nn.LSTM's initialisation
         for k in range(layers):

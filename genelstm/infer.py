@@ -1,8 +1,9 @@
-"""Per-base probabilities from a trained model, window by window with centre cropping.
+"""Per-base outputs of a trained model for short records and for next-base scoring.
 
-Windows sit on a grid anchored to the record (not to the block being asked for), and only their
-central part is kept, so a base gets the same probabilities whichever block asks for it, and every
-kept base has at least ``margin`` bases of context on both sides (except at the record ends).
+Short records are batched and each is computed whole (``probabilities_whole``); long records go
+through ``engine.RecordStream``, which gives the same values block by block. Next-base surprisal
+(``lm_bits``) is still read window by window: windows sit on a grid anchored to the record and only
+their central part is kept, so every kept base has ``margin`` bases of context on both sides.
 """
 from __future__ import annotations
 
@@ -49,43 +50,6 @@ def _window_inputs(genome: Genome, record: str, starts: list[int], window: int) 
             c, s = genome.encode(record, a, b)
             codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
     return codes, soft
-
-
-@torch.no_grad()
-def probabilities(model: GeneLSTM, genome: Genome, record: str, start: int, end: int, *, window: int = 9000,
-                  margin: int = 1800, batch_size: int = 8, offset: int = 0,
-                  device: torch.device = torch.device("cpu"), bf16: bool = False) -> Probs:
-    """Region and event probabilities for record[start:end]."""
-    pool = model.cfg.pool
-    if window % pool:
-        raise ValueError(f"window {window} must be a multiple of the model's pool factor {pool}")
-    if not 0 <= margin < window // 2:
-        raise ValueError(f"margin must be in [0, {window // 2})")
-    step = window - 2 * margin
-    n = end - start
-    region = np.zeros((2, model.region_head.out_channels // 2, n), np.float32)
-    events = np.zeros((2, model.event_head.out_channels // 2, n), np.float32)
-    starts = _grid(window, margin, offset, start, end)
-    model.eval()
-    length = genome.records[record].length
-    for i in range(0, len(starts), batch_size):
-        cores = starts[i : i + batch_size]
-        # windows that would hang over a record end are moved inside it, so every base next to an end
-        # sees that end in the same place whatever the grid offset (N padding would differ)
-        group = [min(max(ws, 0), max(length - window, 0)) for ws in cores]
-        codes, soft = _window_inputs(genome, record, group, window)
-        with _autocast(device, bf16):
-            out = model(torch.from_numpy(codes).long().to(device), torch.from_numpy(soft).to(device), lm=False)
-        reg = torch.softmax(out["region"].float(), dim=2).cpu().numpy()
-        ev = torch.sigmoid(out["events"].float()).cpu().numpy()
-        for j, (core_ws, ws) in enumerate(zip(cores, group)):
-            core_a, core_b = core_ws + margin, core_ws + margin + step
-            a, b = max(core_a, start), min(core_b, end)
-            if a >= b:
-                continue
-            region[:, :, a - start : b - start] = reg[j, :, :, a - ws : b - ws]
-            events[:, :, a - start : b - start] = ev[j, :, :, a - ws : b - ws]
-    return Probs(start, end, region, events)
 
 
 @torch.no_grad()

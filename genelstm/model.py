@@ -129,20 +129,28 @@ class GeneLSTM(nn.Module):
         out = self.drop(out)
         res: dict[str, torch.Tensor] = {}
         if tag:
-            states = out
-            if self.attn is not None:
-                states = out + self.drop(self.attn(out, None if keep is None else keep[:, 0, ::p]))
-            up = self.tag_chunk(states).transpose(1, 2).repeat_interleave(p, dim=2)
-            if self.offset is not None:
-                up = up + self.offset.repeat(1, 1, length // p)
-            mixed = F.gelu(up + self.tag_base(feats))
-            if keep is not None:
-                mixed = mixed * keep
-            res["region"] = self.region_head(mixed).view(bsz, 2, len(REGIONS), length)
-            res["events"] = self.event_head(mixed).view(bsz, 2, len(EVENTS), length)
+            res["region"], res["events"] = self.tag_heads(out, feats, keep)
         if lm:
             res["next_base"] = self._next_base(x[:, :4], out)
         return res
+
+    def tag_heads(self, out: torch.Tensor, feats: torch.Tensor, keep: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Region (B, 2, R, L) and event (B, 2, E, L) logits from LSTM states (B, T, 2H) and CNN features
+        (B, C, L = T x pool), whose first base starts a chunk."""
+        bsz, _, length = feats.shape
+        p = self.cfg.pool
+        states = out
+        if self.attn is not None:
+            states = out + self.drop(self.attn(out, None if keep is None else keep[:, 0, ::p]))
+        up = self.tag_chunk(states).transpose(1, 2).repeat_interleave(p, dim=2)
+        if self.offset is not None:
+            up = up + self.offset.repeat(1, 1, length // p)
+        mixed = F.gelu(up + self.tag_base(feats))
+        if keep is not None:
+            mixed = mixed * keep
+        return (self.region_head(mixed).view(bsz, 2, len(REGIONS), length),
+                self.event_head(mixed).view(bsz, 2, len(EVENTS), length))
 
     def _next_base(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """Logits (B, 4, L) for base t from bases < t and > t only.

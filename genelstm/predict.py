@@ -25,7 +25,8 @@ from . import selftrain
 from .decode import START_WEIGHT, Call, _ids, decode_evidence, decode_prokaryote, evidence_arrays, oriented
 from .decode_euk import decode_eukaryote
 from .gff3 import escape_seqid, write_genes, write_header
-from .infer import probabilities, probabilities_whole
+from .engine import RecordStream
+from .infer import probabilities_whole
 from .probs import Probs
 from .labels import CDS1, CDS3, EVENTS
 from .model import GeneLSTM
@@ -43,12 +44,11 @@ class PredictOptions:
     max_overlap: int = 60
     min_exon: int = 3
     min_intron: int = 20
+    #: bases per network block of a long record (engine.RecordStream); results do not depend on it
     window: int = 16200
-    margin: int = 1800
     batch_size: int = 8
     block: int = 1_000_000
     block_overlap: int = 60_000
-    offset: int = 0
     bf16: bool = False
     whole_max: int = 100_000  # records up to this long are read whole, batched with others
     #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
@@ -148,13 +148,10 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
     """Calls for one record, sorted by start (``whole``: its probabilities, already computed)."""
     length = genome.records[record].length
     calls: list[Call] = []
+    stream = None if whole is not None else _stream(model, genome, record, opts, device)
     for core_a, core_b in _blocks(length, opts.block):
         a, b = max(0, core_a - opts.block_overlap), min(length, core_b + opts.block_overlap)
-        if whole is not None:
-            probs = whole
-        else:
-            probs = probabilities(model, genome, record, a, b, window=opts.window, margin=opts.margin,
-                                  batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
+        probs = whole if whole is not None else stream.probs(a, b)
         if on_probs is not None:
             on_probs(record, probs, core_a, core_b)
         codes, _ = genome.encode(record, a, b)
@@ -279,16 +276,21 @@ def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, de
     return dict(iter_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch))
 
 
+def _stream(model: GeneLSTM, genome: Genome, record: str, opts: PredictOptions, device: torch.device) -> RecordStream:
+    return RecordStream(model, genome, record, block=opts.window, device=device, bf16=opts.bf16)
+
+
 def _views(genome: Genome, opts: PredictOptions) -> list[Genome]:
     return [genome, ReverseComplemented(genome)] if opts.rc_average else [genome]
 
 
 def _span_evidence(model: GeneLSTM, views: list[Genome], record: str, a: int, b: int, opts: PredictOptions, *,
-                   device: torch.device, watch: Stopwatch, whole: list[dict[str, Probs]] | None = None,
+                   device: torch.device, watch: Stopwatch, streams: dict, whole: list[dict[str, Probs]] | None = None,
                    on_probs=None, core: tuple[int, int] | None = None):
     """Genome-oriented (cod, start, stop) log-odds for bases [a, b) of a record, averaged over the views
-    (the record, and its reverse complement mapped back). Windows sit on a grid anchored to the record, so a
-    base gets the same values whichever span asks for it."""
+    (the record, and its reverse complement mapped back). Long records are computed exactly as if the
+    network saw them whole (``streams``: one engine.RecordStream per view, kept by the caller), so a base
+    gets the same values whichever span asks for it."""
     n = views[0].records[record].length
     arrays = []
     for v, view in enumerate(views):
@@ -297,8 +299,9 @@ def _span_evidence(model: GeneLSTM, views: list[Genome], record: str, a: int, b:
                 probs = whole[v].pop(record)
             else:
                 lo, hi = (a, b) if v == 0 else (n - b, n - a)
-                probs = probabilities(model, view, record, lo, hi, window=opts.window, margin=opts.margin,
-                                      batch_size=opts.batch_size, offset=opts.offset, device=device, bf16=opts.bf16)
+                if v not in streams:
+                    streams[v] = _stream(model, view, record, opts, device)
+                probs = streams[v].probs(lo, hi)
                 probs = probs if v == 0 else _mirrored(probs, n)
         if on_probs is not None and v == 0:
             with watch("writing"):
@@ -331,9 +334,10 @@ def iter_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devi
         start = np.zeros((2, n), np.float16)
         stop = np.zeros((2, n), np.float16)
         spans = [(0, n)] if rec.id in whole[0] else _blocks(n, opts.block)  # a whole-read record is one span
+        streams: dict = {}
         for core_a, core_b in spans:
             c, a, b = _span_evidence(model, views, rec.id, core_a, core_b, opts, device=device, watch=watch,
-                                     whole=whole, on_probs=on_probs)
+                                     streams=streams, whole=whole, on_probs=on_probs)
             cod[:, :, core_a:core_b], start[:, core_a:core_b], stop[:, core_a:core_b] = c, a, b
             if bar is not None:
                 bar.update(core_b - core_a)
@@ -353,10 +357,11 @@ def stream_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOpt
     views = _views(genome, opts)
     n = genome.records[record].length
     calls: list[Call] = []
+    streams: dict = {}
     for core_a, core_b in _blocks(n, opts.block):
         a, b = max(0, core_a - opts.block_overlap), min(n, core_b + opts.block_overlap)
         c, s0, s1 = _span_evidence(model, views, record, a, b, opts, device=device, watch=watch, on_probs=on_probs,
-                                   core=(core_a, core_b))
+                                   streams=streams, core=(core_a, core_b))
         with watch("reading"):
             codes, _ = genome.encode(record, a, b)
         with watch("decoding"):

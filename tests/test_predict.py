@@ -88,34 +88,26 @@ def test_failed_run_leaves_no_output_file(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".p.gff3*"))
 
 
-def _calls(model, genome, **kw):
-    opts = PredictOptions(**kw)
-    return {(c.transcript.strand, c.transcript.cds) for rid in genome.records
-            for c in predict_record(model, genome, rid, opts, device=torch.device("cpu"))}
-
-
-def test_block_boundaries_do_not_change_genes():
+def test_calls_do_not_depend_on_blocks_windows_batches_or_neighbours():
+    """Long records go through the exact streaming engine: whatever the network block (window), the
+    decoding block, the batch size, or whether the record is read whole among others, the calls and
+    their scores are the same."""
     from genelstm.models import resolve
 
     model, _, _ = checkpoint.load_model(resolve("prokaryote"))
     genome, _ = read_genome(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")
-    base = _calls(model, genome, window=2700, margin=900)
-    assert base
-    assert _calls(model, genome, window=2700, margin=900, block=3000, block_overlap=2500) == base
+    from genelstm.infer import probabilities_whole
+
+    rid = next(iter(genome)).id
+    whole = _scored(model, genome, rid, whole=probabilities_whole(model, genome, [rid])[0])  # seen whole
+    assert len(whole) >= 5
+    for kw in (dict(window=1800), dict(window=4500, batch_size=1), dict(window=9000, block=3000, block_overlap=2500)):
+        assert _scored(model, genome, rid, **kw) == whole, kw
 
 
-def test_window_offset_changes_few_genes():
-    """Not exact: the LSTM's memory reaches past the window margins (see the issue note), so a shifted
-    window grid moves a few calls. This bounds how many."""
-    from genelstm.models import resolve
-
-    model, _, ck = checkpoint.load_model(resolve("prokaryote"))
-    genome, _ = read_genome(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")
-    base = _calls(model, genome, window=4500, margin=1350)
-    assert len(base) >= 5
-    for offset in (777, 2001):
-        moved = _calls(model, genome, window=4500, margin=1350, offset=offset)
-        assert len(base ^ moved) <= 0.35 * len(base), (offset, sorted(base ^ moved))
+def _scored(model, genome, rid, whole=None, **kw):
+    calls = predict_record(model, genome, rid, PredictOptions(**kw), device=torch.device("cpu"), whole=whole)
+    return [(c.transcript.strand, c.transcript.cds, round(c.score, 2)) for c in calls]
 
 
 def test_eukaryote_mode_writes_spliced_genes_with_phases(tiny_model, tmp_path):
@@ -186,8 +178,8 @@ def test_streamed_long_records_equal_whole_record_decoding():
 
     model, _, ck = checkpoint.load_model(resolve("prokaryote"))
     genome, _ = read_genome(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")
-    opts = PredictOptions(**decoder_options(ck), block=3000, block_overlap=1500, window=1800, margin=450,
-                          whole_max=1000)  # windows everywhere, as for records over 100 kb
+    opts = PredictOptions(**decoder_options(ck), block=3000, block_overlap=1500, window=1800,
+                          whole_max=1000)  # streamed in blocks, as records over 100 kb are
     opts = replace(opts, **opts.small)
     rid = next(iter(genome)).id
     codes, ev = genome_evidence(model, genome, opts, device=torch.device("cpu"))[rid]

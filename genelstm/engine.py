@@ -1,0 +1,146 @@
+"""Exact streaming inference: a record of any length, block by block, with the values the network would
+give if it saw the record whole.
+
+The forward LSTM stack carries its (h, c) state from block to block. The backward stack cannot (it
+reads from the record's end), so a first right-to-left pass keeps only its state at each block
+boundary; each block's backward states are then recomputed from its saved boundary state. The CNN
+sees each block with its receptive field on both sides, clipped at the record's ends exactly where the
+whole-record pass has its zero padding; the base-level heads see a halo of chunks on both sides. Memory
+is one block's worth of features plus two small states per block boundary, whatever the record length.
+"""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from .alphabet import N_CODE
+from .model import GeneLSTM, one_hot
+from .probs import Probs
+from .sequence import Genome
+
+
+class RecordStream:
+    """Per-base region and event probabilities of one record, exact, computed on request block by block.
+
+    Two sequential passes over the record -- the forward stack left to right, the backward stack right
+    to left, run side by side -- keep only each stack's state where a block's computation starts. The
+    blocks are then independent of each other, so several are computed as one batch.
+    Requests (``probs(a, b)``) may come in any order.
+    """
+
+    def __init__(self, model: GeneLSTM, genome: Genome, record: str, *, block: int = 16_200, batch_size: int = 8,
+                 device: torch.device = torch.device("cpu"), bf16: bool = False) -> None:
+        p = model.cfg.pool
+        self.model, self.genome, self.record, self.device, self.bf16 = model.eval(), genome, record, device, bf16
+        self.n = genome.records[record].length
+        self.pool, self.batch_size = p, max(1, batch_size)
+        self.chunks_total = -(-self.n // p)  # the whole-record pass pads the record to a multiple of pool
+        self.block_chunks = max(1, block // p)
+        #: chunks on each side a block's heads depend on: the event head's 5-base kernel, local attention
+        self.halo = math.ceil(2 / p) + model.cfg.attention
+        self.bounds = list(range(0, self.chunks_total, self.block_chunks)) + [self.chunks_total]
+        #: the chunks block k is computed on: its own plus the halo, clipped to the record
+        self.spans = [(max(0, a - self.halo), min(self.chunks_total, b + self.halo))
+                      for a, b in zip(self.bounds, self.bounds[1:])]
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._fwd_states, self._bwd_states = self._boundary_states()
+
+    # ------------------------------------------------------------------ the network, piece by piece
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _features(self, a: int, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """CNN features (1, C, bases) of chunks [a, b) and the chunk inputs (1, b - a, MIX), exactly as in
+        the whole-record pass: the CNN sees ``radius`` more bases on each side, clipped at the record."""
+        p, r = self.pool, self.model.radius
+        lo, hi = max(0, a * p - r), min(self.chunks_total * p, b * p + r)
+        codes = np.full(hi - lo, N_CODE, np.uint8)
+        soft = np.zeros(hi - lo, bool)
+        end = min(hi, self.n)
+        if end > lo:
+            codes[: end - lo], soft[: end - lo] = self.genome.encode(self.record, lo, end)
+        x = one_hot(torch.from_numpy(codes)[None].long().to(self.device), torch.from_numpy(soft)[None].to(self.device))
+        feats = self.model.cnn(x)[..., a * p - lo : b * p - lo]
+        return feats, self.model.down(feats).transpose(1, 2)
+
+    def _pass(self, rnn, stops: list[int], backward: bool) -> dict[int, tuple | None]:
+        """Run one directional stack over the whole record in long stretches, keeping its state at each
+        of ``stops`` (chunk indices; for the backward stack the state after chunks [stop, end))."""
+        states: dict[int, tuple | None] = {}
+        state, cur = None, (self.chunks_total if backward else 0)
+        with torch.no_grad(), self._autocast():
+            for stop in (sorted(set(stops), reverse=backward)):
+                while cur != stop:
+                    nxt = max(stop, cur - self.block_chunks) if backward else min(stop, cur + self.block_chunks)
+                    _, chunks = self._features(*((nxt, cur) if backward else (cur, nxt)))
+                    _, state = rnn(chunks.flip(1) if backward else chunks, state)
+                    cur = nxt
+                states[stop] = state
+        return states
+
+    def _boundary_states(self) -> tuple[dict, dict]:
+        """The two passes, side by side: PyTorch releases the interpreter lock inside its kernels, and a
+        batch-of-one recurrence leaves the second core idle otherwise."""
+        threads = torch.get_num_threads()
+        if threads < 2 or self.device.type != "cpu":
+            return (self._pass(self.model.fwd, [lo for lo, _ in self.spans], False),
+                    self._pass(self.model.bwd, [hi for _, hi in self.spans], True))
+        torch.set_num_threads(max(1, threads // 2))  # one core each, rather than two fighting over both
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                fwd = pool.submit(self._pass, self.model.fwd, [lo for lo, _ in self.spans], False)
+                bwd = self._pass(self.model.bwd, [hi for _, hi in self.spans], True)
+                return fwd.result(), bwd
+        finally:
+            torch.set_num_threads(threads)
+
+    def _compute(self, ks: list[int]) -> None:
+        """Blocks ``ks`` (of equal span length) as one batch, into the cache."""
+        m, p = self.model, self.pool
+        with torch.no_grad(), self._autocast():
+            pieces = [self._features(*self.spans[k]) for k in ks]
+            feats = torch.cat([f for f, _ in pieces])
+            chunks = torch.cat([c for _, c in pieces])
+            fwd, _ = m.fwd(chunks, _stack([self._fwd_states[self.spans[k][0]] for k in ks]))
+            bwd, _ = m.bwd(chunks.flip(1), _stack([self._bwd_states[self.spans[k][1]] for k in ks]))
+            region, events = m.tag_heads(torch.cat([fwd, bwd.flip(1)], dim=2), feats)
+            region, events = torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy()
+        for j, k in enumerate(ks):
+            a, lo = self.bounds[k], self.spans[k][0]
+            s = (a - lo) * p
+            e = s + min(self.bounds[k + 1] * p, self.n) - a * p
+            self._cache[k] = (region[j, ..., s:e], events[j, ..., s:e])
+
+    # ------------------------------------------------------------------ requests
+    def probs(self, start: int, end: int) -> Probs:
+        """Probabilities of bases [start, end); blocks wholly before ``start`` are forgotten."""
+        p = self.pool
+        k0 = max(0, int(np.searchsorted(self.bounds, start // p, side="right")) - 1)
+        k1 = max(k0 + 1, int(np.searchsorted(self.bounds, -(-end // p), side="left")))
+        for k in [k for k in self._cache if k < k0 or k >= k1 + self.batch_size]:
+            del self._cache[k]
+        for k in range(k0, k1):
+            if k not in self._cache:  # this block and the next few of the same length, as one batch
+                width = self.spans[k][1] - self.spans[k][0]
+                ks = [j for j in range(k, min(k + self.batch_size, len(self.spans)))
+                      if self.spans[j][1] - self.spans[j][0] == width and j not in self._cache]
+                self._compute(ks)
+        base0 = self.bounds[k0] * p
+        reg = np.concatenate([self._cache[k][0] for k in range(k0, k1)], axis=-1)[..., start - base0 : end - base0]
+        ev = np.concatenate([self._cache[k][1] for k in range(k0, k1)], axis=-1)[..., start - base0 : end - base0]
+        return Probs(start, end, np.ascontiguousarray(reg), np.ascontiguousarray(ev))
+
+
+def _stack(states: list) -> tuple | None:
+    """Per-sequence (h, c) states (or h alone for a GRU; None = zeros) joined along the batch axis."""
+    if all(s is None for s in states):
+        return None
+    ref = next(s for s in states if s is not None)
+    filled = [s if s is not None else (tuple(torch.zeros_like(t) for t in ref) if isinstance(ref, tuple)
+                                       else torch.zeros_like(ref)) for s in states]
+    if isinstance(ref, tuple):
+        return tuple(torch.cat([s[i] for s in filled], dim=1) for i in range(len(ref)))
+    return torch.cat(filled, dim=1)
