@@ -217,6 +217,8 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
     parent_of: dict[str, str] = {}
     pseudo: set[str] = set()
     partial_attr: dict[str, tuple[bool, bool]] = {}
+    #: records the file or the sequence says are circular: features may end past their length (NCBI)
+    circular_ids = {r.id for r in genome if r.circular}
     with open_text(path) as fh:
         try:
             for lineno, line in enumerate(fh, 1):
@@ -237,6 +239,8 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
                     raise InputError(path, f"invalid interval {start_s}-{end_s}", line=lineno)
                 attrs = _attrs_gtf(attr_s) if gtf else _attrs_gff(attr_s)
                 if ftype in ("region", "chromosome", "contig"):
+                    if attrs.get("Is_circular") == "true":
+                        circular_ids.add(seqid)
                     continue
                 relevant = ftype in ("CDS", "stop_codon") or ftype in _UTR_TYPES
                 if gtf:
@@ -274,7 +278,7 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
                         raise InputError(path, f"sequence ID {seqid!r} is not in {genome.path}", line=lineno)
                     seqid = unversioned
                 length = genome.records[seqid].length
-                if end > length:
+                if end > (2 * length if seqid in circular_ids else length):
                     raise InputError(path, f"feature ends at {end}, past the end of {seqid} ({length} bp)",
                                      line=lineno, record=seqid)
                 if strand_s not in "+-" or not strand_s:
@@ -298,11 +302,11 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
         gid = tid
         while gid in parent_of and parent_of[gid] != gid:
             gid = parent_of[gid]
-        segs = _merge(sorted((s, e) for s, e, _ in rows))
+        length = genome.records[seqid].length
+        segs = _wrapped(_merge(sorted((s, e) for s, e, _ in rows)), length)
         first_phase = min(rows, key=lambda r: r[0])[2] if strand == 1 else max(rows, key=lambda r: r[1])[2]
         if strand == -1:
             segs = segs[::-1]
-        length = genome.records[seqid].length
         attr_p5, attr_p3 = partial_attr.get(tid, partial_attr.get(gid, (False, False)))
         if strand == -1:
             attr_p5, attr_p3 = attr_p3, attr_p5  # start_range / end_range are in forward coordinates
@@ -317,6 +321,20 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
             genes[gid] = Gene(gid, seqid, strand)
         genes[gid].transcripts.append(tx)
     return list(genes.values())
+
+
+def _wrapped(segs: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Segments written past a circular record's end (ascending) back on the record: the part past
+    the origin becomes a segment from 0, after the others (genemodel's convention)."""
+    out: list[tuple[int, int]] = []
+    for s, e in segs:
+        if e <= length:
+            out.append((s, e))
+        elif s >= length:
+            out.append((s - length, e - length))
+        else:
+            out += [(s, length), (0, e - length)]
+    return out
 
 
 def _merge(segs: list[tuple[int, int]]) -> list[tuple[int, int]]:

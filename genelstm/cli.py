@@ -211,14 +211,19 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
 @click.option("--threads", type=click.IntRange(1), help="CPU threads for torch.")
 @click.option("--no-adapt", is_flag=True,
               help="No per-genome self-training (on by default for prokaryote inputs of 20 kb or more).")
+@click.option("--circular", is_flag=True,
+              help="Every record is circular (GenBank/EMBL records marked circular are treated so anyway): "
+                   "genes may cross the origin.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_user_errors
 def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_score, min_length, batch_size,
-            precision, device, threads, no_adapt, no_progress) -> None:
+            precision, device, threads, no_adapt, circular, no_progress) -> None:
     """Predict genes in GENOME (FASTA, plain or gzip, or GenBank/EMBL) and write sorted GFF3.
 
-    Every record of any length is read window by window; both strands are searched. With no genes
-    found the GFF3 is still valid (header only) and the exit code is 0.
+    Every record of any length is computed as if the network saw it whole, block by block; both
+    strands are searched. On circular records (prokaryote mode) genes may cross the origin: they are
+    written past the record's end, as NCBI does, under a region row with Is_circular=true. With no
+    genes found the GFF3 is still valid (header only) and the exit code is 0.
     """
     import os
 
@@ -243,7 +248,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_length=min_length,
                           batch_size=batch_size, block_overlap=200_000 if mode == "eukaryote" else 60_000,
                           bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()),
-                          adapt=not no_adapt, **tuned)
+                          adapt=not no_adapt, circular=circular, **tuned)
     n = run(model, os.path.basename(model_path), g, output, opts, proteins=proteins, cds=cds, tracks=tracks,
             device=dev, progress=not no_progress)
     if n == 0:

@@ -31,16 +31,44 @@ def cds_phases(tx: Transcript) -> list[int]:
 
 
 def write_header(fh: TextIO, records: Iterable[Record], comments: Iterable[str] = ()) -> None:
+    """Version, sequence regions, comments; circular records also get a ``region`` row with
+    ``Is_circular=true``, which lets genes across the origin end past the record's length (the NCBI
+    convention, accepted by gt gff3validator)."""
+    records = list(records)
     fh.write("##gff-version 3\n")
     for r in records:
         fh.write(f"##sequence-region {escape_seqid(r.id)} 1 {r.length}\n")
     for line in comments:
         fh.write(f"# {line}\n")
+    for r in records:
+        if r.circular:
+            fh.write(f"{escape_seqid(r.id)}\tgenelstm\tregion\t1\t{r.length}\t.\t+\t.\t"
+                     f"ID={_attr(r.id)};Is_circular=true\n")
+
+
+def unwrapped(tx: Transcript, length: int | None) -> list[tuple[int, int]]:
+    """CDS segments in transcription order with the part past a circular origin moved on by the record
+    length: [(3980, 5386), (0, 136)] (plus strand) becomes [(3980, 5386), (5386, 5522)], and
+    [(0, 136), (3980, 5386)] (minus strand, read from 136 down) becomes [(5386, 5522), (3980, 5386)]."""
+    segs = list(tx.cds)
+    for i in range(1, len(segs)):
+        (ps, pe), (s, e) = segs[i - 1], segs[i]
+        if length and tx.strand == 1 and pe == length and s == 0:
+            return segs[:i] + [(a + length, b + length) for a, b in segs[i:]]
+        if length and tx.strand == -1 and ps == 0 and e == length:
+            return [(a + length, b + length) for a, b in segs[:i]] + segs[i:]
+    return segs
+
+
+def unwrapped_span(tx: Transcript, length: int | None) -> tuple[int, int]:
+    segs = unwrapped(tx, length)
+    return min(s for s, _ in segs), max(e for _, e in segs)
 
 
 def write_genes(fh: TextIO, transcripts: Iterable[Transcript], *, source: str = "genelstm",
-                scores: Iterable[float | None] | None = None) -> None:
-    """Genes in the order given (callers sort); IDs come from each transcript's ``id``."""
+                scores: Iterable[float | None] | None = None, lengths: dict[str, int] | None = None) -> None:
+    """Genes in the order given (callers sort); IDs come from each transcript's ``id``. With the
+    records' ``lengths``, a gene across a circular origin is written past the record's end."""
     txs = list(transcripts)
     score_list = list(scores) if scores is not None else [None] * len(txs)
     for tx, score in zip(txs, score_list):
@@ -52,9 +80,10 @@ def write_genes(fh: TextIO, transcripts: Iterable[Transcript], *, source: str = 
         partial = [end for end, flag in (("5'", tx.partial5), ("3'", tx.partial3)) if flag]
         if partial:
             gene_attrs += ";partial=true;open_ends=" + _attr(",".join(partial))
-        segs = sorted(zip(tx.cds, cds_phases(tx)))
-        rows = [("gene", tx.start, tx.end, sc, ".", gene_attrs),
-                ("mRNA", tx.start, tx.end, sc, ".", f"ID={gid}.t1;Parent={gid}")]
+        segs = _merged(sorted(zip(unwrapped(tx, (lengths or {}).get(tx.seqid)), cds_phases(tx))))
+        first, last = segs[0][0][0], segs[-1][0][1]
+        rows = [("gene", first, last, sc, ".", gene_attrs),
+                ("mRNA", first, last, sc, ".", f"ID={gid}.t1;Parent={gid}")]
         rows += [("exon", s, e, ".", ".", f"ID={gid}.t1.exon{i};Parent={gid}.t1")
                  for i, ((s, e), _) in enumerate(segs, 1)]
         rows += [("CDS", s, e, ".", str(ph), f"ID={gid}.t1.cds;Parent={gid}.t1") for (s, e), ph in segs]
@@ -69,3 +98,15 @@ def write_gff3(fh: TextIO, records: Iterable[Record], transcripts: Iterable[Tran
     order = {r.id: i for i, r in enumerate(records)}
     write_header(fh, records, comments)
     write_genes(fh, sorted(transcripts, key=lambda t: (order[t.seqid], t.start, t.end, t.strand)), source=source)
+
+
+def _merged(segs: list) -> list:
+    """Touching segments (the two halves of an origin-spanning CDS, once unwrapped) as one row."""
+    out: list = []
+    for (s, e), ph in segs:
+        if out and out[-1][0][1] == s:
+            (s0, _), ph0 = out[-1]
+            out[-1] = ((s0, e), ph0)
+        else:
+            out.append(((s, e), ph))
+    return out

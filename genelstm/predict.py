@@ -24,13 +24,13 @@ from .atomic import atomic_text
 from . import selftrain
 from .decode import START_WEIGHT, Call, _ids, decode_evidence, decode_prokaryote, evidence_arrays, oriented
 from .decode_euk import decode_eukaryote
-from .gff3 import escape_seqid, write_genes, write_header
+from .gff3 import escape_seqid, unwrapped_span, write_genes, write_header
 from .engine import RecordStream
 from .infer import probabilities_whole
 from .probs import Probs
+from .sequence import Genome, Record
 from .labels import CDS1, CDS3, EVENTS
 from .model import GeneLSTM
-from .sequence import Genome
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class PredictOptions:
     block_overlap: int = 60_000
     bf16: bool = False
     whole_max: int = 100_000  # records up to this long are read whole, batched with others
+    #: treat every record as circular (GenBank/EMBL records say so themselves): genes may cross the origin
+    circular: bool = False
     #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
     start_weight: float = START_WEIGHT
     #: weight of the network's per-base coding log-odds in a gene's score
@@ -262,6 +264,77 @@ class ReverseComplemented(Genome):
         return reverse_complement_codes(codes), soft[::-1].copy()
 
 
+class Circularized(Genome):
+    """Circular records seen with ``extra`` bases of the other end added on each side (the same records
+    otherwise): a gene across the origin is then found like any other, and nothing near the origin is
+    cut at an artificial edge. ``restore`` maps the calls back, one copy of each gene, origin-spanning
+    genes as two segments (genemodel's convention)."""
+
+    def __init__(self, genome: Genome, *, extra: int = 30_000, force: bool = False) -> None:
+        self.path, self._g = genome.path, genome
+        self.extra = {r.id: min(extra, r.length) if (r.circular or force) else 0 for r in genome}
+        self.records = {r.id: Record(r.id, r.length + 2 * self.extra[r.id], r.circular or force) for r in genome}
+
+    @property
+    def any(self) -> bool:
+        return any(self.extra.values())
+
+    def _pieces(self, record: str, start: int, end: int | None):
+        """(start, end) slices of the original record that make up view[start:end], in order."""
+        n, e = self._g.records[record].length, self.extra[record]
+        end = n + 2 * e if end is None else end
+        pos = start
+        while pos < end:
+            a = (pos - e) % n
+            take = min(end - pos, n - a)
+            yield a, a + take
+            pos += take
+
+    def fetch(self, record: str, start: int = 0, end: int | None = None) -> str:
+        if not self.extra[record]:
+            return self._g.fetch(record, start, end)
+        return "".join(self._g.fetch(record, a, b) for a, b in self._pieces(record, start, end))
+
+    def encode(self, record: str, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if not self.extra[record]:
+            return self._g.encode(record, start, end)
+        parts = [self._g.encode(record, a, b) for a, b in self._pieces(record, start, end)]
+        if not parts:
+            return np.zeros(0, np.uint8), np.zeros(0, bool)
+        return np.concatenate([c for c, _ in parts]), np.concatenate([s for _, s in parts])
+
+    def restore(self, record: str, calls: list[Call]) -> list[Call]:
+        """Calls on the original record: those starting in the middle copy, shifted back."""
+        e = self.extra[record]
+        if not e:
+            return calls
+        n = self._g.records[record].length
+        out = []
+        for c in calls:
+            t = c.transcript
+            s, end = t.start - e, t.end - e
+            if not 0 <= s < n:
+                continue  # a copy of a gene reported from the middle copy, or cut at the view's edge
+            if end <= n:
+                cds = ((s, end),)
+            else:
+                cds = ((s, n), (0, end - n)) if t.strand == 1 else ((0, end - n), (s, n))
+            out.append(Call(replace(t, cds=cds), c.score))
+        return out
+
+    def tracks(self, on_probs):
+        """A TrackWriter callback of the view, writing the middle copy in the record's coordinates."""
+        if on_probs is None:
+            return None
+
+        def write(record: str, probs: Probs, core_a: int, core_b: int) -> None:
+            e, n = self.extra[record], self._g.records[record].length
+            a, b = max(core_a, e), min(core_b, n + e)
+            if a < b:
+                on_probs(record, Probs(probs.start - e, probs.end - e, probs.region, probs.events), a - e, b - e)
+        return write
+
+
 def _mirrored(probs: Probs, length: int) -> Probs:
     """Probabilities computed on the reverse complement, mapped back onto the record's own strands."""
     a, b = length - probs.end, length - probs.start
@@ -399,12 +472,14 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
 
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
-                 bar: tqdm | None = None, watch: Stopwatch | None = None) -> tuple[dict[str, list[Call]], list[str]]:
+                 bar: tqdm | None = None, watch: Stopwatch | None = None, bases: int | None = None
+                 ) -> tuple[dict[str, list[Call]], list[str]]:
     """Calls per record after per-genome self-training, and header lines saying what was learned.
 
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
     model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
-    the model stores them (its tuning found that better).
+    the model stores them (its tuning found that better). ``bases``: the input's size, when ``genome`` is
+    a view that shows some bases twice (Circularized).
     """
     watch = watch or Stopwatch()
     records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch)
@@ -413,7 +488,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         with watch("decoding"):
             return decode_record(rid, codes, ev, opts)
 
-    total = sum(len(c) for c, _ in records.values())
+    total = bases if bases is not None else sum(len(c) for c, _ in records.values())
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
         small = replace(opts, **opts.small)
@@ -444,6 +519,10 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         proteins: str | Path | None = None, cds: str | Path | None = None, tracks: str | Path | None = None,
         device: torch.device = torch.device("cpu"), progress: bool = True) -> int:
     """Predict genes for every record and write the outputs atomically; returns the number of genes."""
+    original = genome
+    view = Circularized(genome, force=opts.circular) if opts.mode == "prokaryote" else None
+    if view is not None and view.any:  # circular records: searched across their origin
+        genome = view
     total = sum(r.length for r in genome)
     n_genes = 0
     with ExitStack() as stack:
@@ -451,6 +530,8 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         faa = stack.enter_context(atomic_text(proteins))
         fna = stack.enter_context(atomic_text(cds))
         on_probs = TrackWriter(tracks, stack) if tracks else None
+        if genome is view:
+            on_probs = view.tracks(on_probs)
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
         header = [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
                   f"min_score {opts.min_score}"]
@@ -458,9 +539,9 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:
             adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
-                                          watch=watch)
+                                          watch=watch, bases=sum(r.length for r in original))
             header += notes
-        write_header(gff, genome, header)
+        write_header(gff, original, header)
         prok = opts.mode == "prokaryote"
         short = None if on_probs or adapted is not None or prok else ShortRecords(model, genome, opts, device)
         plain = replace(opts, **opts.small)  # the model's settings for decoding without a dialect
@@ -483,18 +564,22 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
             else:
                 with watch("network and decoding"):
                     calls = predict_record(model, genome, rec.id, opts, device=device, on_probs=on_probs, bar=bar)
+            if genome is view:
+                calls = view.restore(rec.id, calls)
             t_write = time.perf_counter()
+            n = original.records[rec.id].length
             txs = []
             for c in calls:
                 n_genes += 1
                 t = c.transcript
                 txs.append(type(t)(**{**t.__dict__, "id": f"{rec.id}_{n_genes}"}))
-            write_genes(gff, txs, scores=[c.score for c in calls])
+            write_genes(gff, txs, scores=[c.score for c in calls], lengths={rec.id: n})
             for tx in txs:
                 if faa is None and fna is None:
                     break
-                nt = tx.spliced_sequence(lambda s, e, r=rec.id: genome.fetch(r, s, e))
-                desc = f"{tx.id} {rec.id}:{tx.start + 1}-{tx.end}({'+' if tx.strand == 1 else '-'})"
+                nt = tx.spliced_sequence(lambda s, e, r=rec.id: original.fetch(r, s, e))
+                first, last = unwrapped_span(tx, n)
+                desc = f"{tx.id} {rec.id}:{first + 1}-{last}({'+' if tx.strand == 1 else '-'})"
                 if fna is not None:
                     fna.write(f">{desc}\n{nt}\n")
                 if faa is not None:

@@ -69,7 +69,8 @@ def test_no_genes_gives_a_valid_empty_gff3_and_exit_0(tiny_model, tmp_path):
     assert "no genes found" in r.stderr
     text = out.read_text()
     assert text.startswith("##gff-version 3\n##sequence-region NC_001422 1 5386\n")
-    assert not [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    rows = [ln.split("\t") for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert [r[2] for r in rows] == ["region"] and "Is_circular=true" in rows[0][8]  # phiX is circular
 
 
 def test_stdout_output(tiny_model):
