@@ -56,6 +56,9 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 		-o genelstm/models/prokaryote.pt --metrics benchmarks/results/prokaryote.stage4.metrics.jsonl
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from $(MODEL_WORK)/stage2.pt --write | tee benchmarks/results/tune_decoder.txt
+	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
+		--start-from genelstm/models/prokaryote.pt --only overlap_3p,overlap_5p --write \
+		| tee benchmarks/results/tune_decoder.overlaps.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt

@@ -88,6 +88,8 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "codon_prior_weight": [100.0, 0.0, 30.0, 300.0],
     "adapt_skip": [30, 0, 60],
     "min_score": [800.0, 0.0, 200.0, 1600.0, 3200.0],
+    "overlap_3p": [60, 120, 200],  # opposite strands, 3' ends facing (Prodigal allows 200)
+    "overlap_5p": [60, 0, 30],  # opposite strands, 5' ends facing
 }
 
 
@@ -96,6 +98,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           rc_average=setting["rc_average"],
                           coding_weight=setting["coding_weight"],
                           start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
+                          overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"])))
 
@@ -122,7 +125,12 @@ def main() -> None:
                                                               "choose only the small-input ones")
     ap.add_argument("--write", action="store_true", help="store the chosen settings in the checkpoint")
     ap.add_argument("--start-from", help="a checkpoint whose tuned settings start the search")
+    ap.add_argument("--only", help="comma-separated settings to search; the others, and the small-input "
+                                   "settings, stay as --start-from's")
     args = ap.parse_args()
+    only = args.only.split(",") if args.only else list(GRID)
+    if set(only) - set(GRID):
+        sys.exit(f"unknown setting(s) {set(only) - set(GRID)}; known: {', '.join(GRID)}")
     torch.set_num_threads(args.threads)
     model, _, ck = checkpoint.load_model(args.model)
     priors = corpus_priors(args.split, args.data_dir)
@@ -134,8 +142,9 @@ def main() -> None:
         vg = load_val_genome(os.path.join(args.data_dir, e.file), e.table, e.name)
         t0 = time.time()
         data.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table), device=torch.device("cpu"))))
-        data_rc.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table, rc_average=True),
-                                            device=torch.device("cpu"))))
+        if "rc_average" in only or not args.only:
+            data_rc.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table, rc_average=True),
+                                                device=torch.device("cpu"))))
         print(f"# {e.name}: network (plain and reverse-complement averaged) {time.time() - t0:.1f} s", file=sys.stderr)
     names = "\t".join(vg.name[:24] for vg, _ in data)
     print(f"setting\tstop_f1\tstart_stop_f1\tobjective\t{names}")
@@ -157,6 +166,8 @@ def main() -> None:
     best_score = measure(best)
     for _ in range(0 if args.small_only else args.passes):
         for key, values in GRID.items():
+            if key not in only:
+                continue
             for v in values:
                 if v == best[key]:
                     continue
@@ -166,7 +177,13 @@ def main() -> None:
                     best, best_score = trial, sc
     print(f"# chosen: {best} (objective {best_score:.4f} = mean of stop-exact and start+stop F1 on "
           f"{', '.join(e.name for e in vals)})")
-    w = selftrain.Weights(coding=best["adapt_coding"], start=best["adapt_start"], skip=int(best["adapt_skip"]))
+    if args.only:
+        if args.write:
+            payload = checkpoint.read(args.model)
+            payload["decoder"] = {**payload.get("decoder", {}), **{k: best[k] for k in only}}
+            checkpoint.atomic_save(payload, args.model)
+            print(f"# written to {args.model}")
+        return
     # inputs under 20 kb: the network alone with its own decoder settings, or the k closest-GC corpus
     # dialects at a scale -- chosen on pieces of the validation genomes cut to small-input sizes
     combos = [("network only", 0, 0.0, {"coding_weight": cw, "codon_prior_weight": cp, "min_score": ms})

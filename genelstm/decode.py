@@ -159,33 +159,46 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
     return out
 
 
-def select(cands: list[tuple[int, int, float, int, bool, bool]], max_overlap: int, offset: float = 0.0) -> list[int]:
-    """Indices of the set with the highest total of (score - offset) in which consecutive genes
-    overlap by at most ``max_overlap`` bases."""
+def select(cands: list[tuple[int, int, float, int, bool, bool]], max_overlap: int, offset: float = 0.0, *,
+           overlap_3p: int | None = None, overlap_5p: int | None = None) -> list[int]:
+    """Indices of the set with the highest total of (score - offset) in which consecutive genes overlap
+    by at most ``max_overlap`` bases on the same strand, ``overlap_3p`` on opposite strands with their 3'
+    ends facing (a forward gene followed by a reverse one) and ``overlap_5p`` with their 5' ends facing
+    (both default to ``max_overlap``). Candidates are (start, end, score, strand, ...)."""
     if not cands:
         return []
+    o3 = max_overlap if overlap_3p is None else overlap_3p
+    o5 = max_overlap if overlap_5p is None else overlap_5p
     starts = np.array([c[0] for c in cands])
     ends = np.array([c[1] for c in cands])
+    strands = np.array([c[3] for c in cands])
     scores = np.array([c[2] for c in cands]) - offset
     order = np.lexsort((starts, ends))
     e_sorted = ends[order]
-    best = np.zeros(len(order) + 1)
-    take = np.zeros(len(order), bool)
-    prev = np.searchsorted(e_sorted, starts[order] + max_overlap, side="right")
-    for i in range(len(order)):
-        j = min(prev[i], i)
-        with_i = scores[order[i]] + best[j]
-        if with_i > best[i]:
-            best[i + 1], take[i] = with_i, True
-        else:
-            best[i + 1] = best[i]
-    chosen, i = [], len(order)
-    while i > 0:
-        if take[i - 1]:
-            chosen.append(int(order[i - 1]))
-            i = min(prev[i - 1], i - 1)
-        else:
-            i -= 1
+    # per predecessor strand, the best total ending with a gene of that strand among the first k candidates
+    best = {1: np.full(len(order) + 1, 0.0), -1: np.full(len(order) + 1, 0.0)}
+    arg = {1: np.full(len(order) + 1, -1), -1: np.full(len(order) + 1, -1)}
+    back = np.full(len(order), -1)
+    total = np.zeros(len(order))
+    for i, c in enumerate(order):
+        si = strands[c]
+        pick, pick_arg = 0.0, -1
+        for sj, limit in ((si, max_overlap), (-si, o3 if si == -1 else o5)):
+            k = min(int(np.searchsorted(e_sorted, starts[c] + limit, side="right")), i)
+            if best[sj][k] > pick:
+                pick, pick_arg = best[sj][k], arg[sj][k]
+        total[i], back[i] = scores[c] + pick, pick_arg
+        for sj in (1, -1):
+            best[sj][i + 1], arg[sj][i + 1] = best[sj][i], arg[sj][i]
+        if total[i] > best[si][i + 1]:
+            best[si][i + 1], arg[si][i + 1] = total[i], i
+    i = max((arg[1][-1], arg[-1][-1]), key=lambda j: total[j] if j >= 0 else 0.0)
+    if i < 0 or total[i] <= 0:
+        return []
+    chosen = []
+    while i >= 0:
+        chosen.append(int(order[i]))
+        i = back[i]
     return chosen[::-1]
 
 
@@ -200,7 +213,8 @@ def decode_prokaryote(codes: np.ndarray, probs: Probs, record: str, *, record_le
 
 def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], record: str, *, block_start: int,
                     record_length: int, table: int = 11, min_length: int = 90, min_score: float = 0.0,
-                    max_overlap: int = 60, start_weight: float = START_WEIGHT,
+                    max_overlap: int = 60, overlap_3p: int | None = None, overlap_5p: int | None = None,
+                    start_weight: float = START_WEIGHT,
                     codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence."""
     n = len(codes)
@@ -220,7 +234,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                 s, e = n - e, n - s
             cands.append((block_start + s, block_start + e, score, strand, p5, p3))
     calls = []
-    for i in select(cands, max_overlap, min_score):
+    for i in select(cands, max_overlap, min_score, overlap_3p=overlap_3p, overlap_5p=overlap_5p):
         s, e, score, strand, p5, p3 = cands[i]
         tx = Transcript(id="", seqid=record, strand=strand, cds=((s, e),), partial5=p5, partial3=p3, table=table)
         calls.append(Call(tx, score))

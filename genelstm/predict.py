@@ -41,7 +41,11 @@ class PredictOptions:
     table: int = 11
     min_score: float = 0.0
     min_length: int = 90
+    #: longest overlap (bp) of neighbouring genes on the same strand; on opposite strands with their 3'
+    #: ends facing, and with their 5' ends facing (None: as on the same strand)
     max_overlap: int = 60
+    overlap_3p: int | None = None
+    overlap_5p: int | None = None
     min_exon: int = 3
     min_intron: int = 20
     #: bases per network block of a long record (engine.RecordStream); results do not depend on it
@@ -115,6 +119,9 @@ def decoder_options(ck: dict) -> dict:
             out[key] = float(dec[key])
     if "rc_average" in dec:
         out["rc_average"] = bool(dec["rc_average"])
+    for key in ("max_overlap", "overlap_3p", "overlap_5p"):
+        if key in dec:
+            out[key] = int(dec[key])
     default = selftrain.Weights()
     out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
                                              start=float(dec.get("adapt_start", default.start)),
@@ -466,6 +473,7 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
     """Calls of the block starting at ``a`` (record length ``n``) whose start lies in ``core``."""
     block = decode_evidence(codes, evidence, record, block_start=a, record_length=n, table=opts.table,
                             min_length=opts.min_length, min_score=opts.min_score, max_overlap=opts.max_overlap,
+                            overlap_3p=opts.overlap_3p, overlap_5p=opts.overlap_5p,
                             start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
                             coding_weight=opts.coding_weight)
     return [c for c in block if core[0] <= c.transcript.start < core[1]]

@@ -67,3 +67,22 @@ def test_eukaryote_oracle_gives_spliced_genes_exactly(seed):
     want = sorted((t.strand, t.cds) for t in g.transcripts)
     assert got == want
     assert all(c.score > 0 for c in calls)
+
+
+def test_overlap_limits_depend_on_the_strands_of_neighbours():
+    from genelstm.decode import select
+
+    # (start, end, score, strand, partial5, partial3)
+    fwd_then_rev = [(0, 600, 10.0, 1, False, False), (500, 1200, 8.0, -1, False, False)]  # 3' ends facing, 100 bp
+    rev_then_fwd = [(0, 600, 10.0, -1, False, False), (500, 1200, 8.0, 1, False, False)]  # 5' ends facing, 100 bp
+    same = [(0, 600, 10.0, 1, False, False), (500, 1200, 8.0, 1, False, False)]
+    assert select(fwd_then_rev, 60) == [0] and select(rev_then_fwd, 60) == [0] and select(same, 60) == [0]
+    assert select(fwd_then_rev, 60, overlap_3p=200) == [0, 1]
+    assert select(rev_then_fwd, 60, overlap_3p=200) == [0]  # the 3' limit does not open 5' overlaps
+    assert select(rev_then_fwd, 60, overlap_5p=120) == [0, 1]
+    assert select(same, 60, overlap_3p=200, overlap_5p=200) == [0]
+    assert select(same, 120) == [0, 1]
+    # the limit is read from the predecessor's strand: a third gene far away keeps both chains
+    three = fwd_then_rev + [(1300, 1900, 5.0, 1, False, False)]
+    assert select(three, 60, overlap_3p=200) == [0, 1, 2]
+    assert select(three, 60) == [0, 2]
