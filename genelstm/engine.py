@@ -1,5 +1,5 @@
 """Exact streaming inference: a record of any length, block by block, with the values the network would
-give if it saw the record whole.
+give if it saw the record whole -- tagging probabilities (predict) or next-base surprisal (score).
 
 The forward LSTM stack carries its (h, c) state from block to block. The backward stack cannot (it
 reads from the record's end), so a first right-to-left pass keeps only its state at each block
@@ -32,15 +32,17 @@ class RecordStream:
     """
 
     def __init__(self, model: GeneLSTM, genome: Genome, record: str, *, block: int = 16_200, batch_size: int = 8,
-                 device: torch.device = torch.device("cpu"), bf16: bool = False) -> None:
+                 device: torch.device = torch.device("cpu"), bf16: bool = False, lm: bool = False) -> None:
         p = model.cfg.pool
         self.model, self.genome, self.record, self.device, self.bf16 = model.eval(), genome, record, device, bf16
         self.n = genome.records[record].length
-        self.pool, self.batch_size = p, max(1, batch_size)
+        self.pool, self.batch_size, self.lm = p, max(1, batch_size), lm
         self.chunks_total = -(-self.n // p)  # the whole-record pass pads the record to a multiple of pool
         self.block_chunks = max(1, block // p)
-        #: chunks on each side a block's heads depend on: the event head's 5-base kernel, local attention
-        self.halo = math.ceil(2 / p) + model.cfg.attention
+        #: chunks on each side a block's heads depend on: the event head's 5-base kernel and local attention
+        #: (tagging); the states shifted past the CNN's reach and the local convolutions (next base)
+        self.halo = (model.chunk_shift + 1 + math.ceil(model.cfg.lm_context / p)) if lm else \
+            math.ceil(2 / p) + model.cfg.attention
         self.bounds = list(range(0, self.chunks_total, self.block_chunks)) + [self.chunks_total]
         #: the chunks block k is computed on: its own plus the halo, clipped to the record
         self.spans = [(max(0, a - self.halo), min(self.chunks_total, b + self.halo))
@@ -52,9 +54,10 @@ class RecordStream:
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _features(self, a: int, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _features(self, a: int, b: int, *, inputs: bool = False):
         """CNN features (1, C, bases) of chunks [a, b) and the chunk inputs (1, b - a, MIX), exactly as in
-        the whole-record pass: the CNN sees ``radius`` more bases on each side, clipped at the record."""
+        the whole-record pass: the CNN sees ``radius`` more bases on each side, clipped at the record.
+        ``inputs``: also the one-hot input (1, 5, bases) and the base codes of those bases."""
         p, r = self.pool, self.model.radius
         lo, hi = max(0, a * p - r), min(self.chunks_total * p, b * p + r)
         codes = np.full(hi - lo, N_CODE, np.uint8)
@@ -64,6 +67,9 @@ class RecordStream:
             codes[: end - lo], soft[: end - lo] = self.genome.encode(self.record, lo, end)
         x = one_hot(torch.from_numpy(codes)[None].long().to(self.device), torch.from_numpy(soft)[None].to(self.device))
         feats = self.model.cnn(x)[..., a * p - lo : b * p - lo]
+        if inputs:
+            return feats, self.model.down(feats).transpose(1, 2), x[..., a * p - lo : b * p - lo], \
+                codes[a * p - lo : b * p - lo]
         return feats, self.model.down(feats).transpose(1, 2)
 
     def _pass(self, rnn, stops: list[int], backward: bool) -> dict[int, tuple | None]:
@@ -101,22 +107,44 @@ class RecordStream:
         """Blocks ``ks`` (of equal span length) as one batch, into the cache."""
         m, p = self.model, self.pool
         with torch.no_grad(), self._autocast():
-            pieces = [self._features(*self.spans[k]) for k in ks]
-            feats = torch.cat([f for f, _ in pieces])
-            chunks = torch.cat([c for _, c in pieces])
+            pieces = [self._features(*self.spans[k], inputs=self.lm) for k in ks]
+            feats = torch.cat([piece[0] for piece in pieces])
+            chunks = torch.cat([piece[1] for piece in pieces])
             fwd, _ = m.fwd(chunks, _stack([self._fwd_states[self.spans[k][0]] for k in ks]))
             bwd, _ = m.bwd(chunks.flip(1), _stack([self._bwd_states[self.spans[k][1]] for k in ks]))
-            region, events = m.tag_heads(torch.cat([fwd, bwd.flip(1)], dim=2), feats)
-            region, events = torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy()
+            out = torch.cat([fwd, bwd.flip(1)], dim=2)
+            if self.lm:  # surprisal of each base given both sides, in bits (NaN at N)
+                x = torch.cat([piece[2] for piece in pieces])
+                codes = np.stack([piece[3] for piece in pieces])
+                logp = torch.log_softmax(m._next_base(x[:, :4], out).float(), dim=1)
+                idx = torch.from_numpy(np.minimum(codes, 3)).long().to(logp.device).unsqueeze(1)
+                bits = (-logp.gather(1, idx).squeeze(1) / math.log(2)).cpu().numpy()
+                bits[codes == N_CODE] = np.nan
+                outputs = (bits,)
+            else:
+                region, events = m.tag_heads(out, feats)
+                outputs = (torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy())
         for j, k in enumerate(ks):
             a, lo = self.bounds[k], self.spans[k][0]
             s = (a - lo) * p
             e = s + min(self.bounds[k + 1] * p, self.n) - a * p
-            self._cache[k] = (region[j, ..., s:e], events[j, ..., s:e])
+            self._cache[k] = tuple(o[j, ..., s:e] for o in outputs)
 
     # ------------------------------------------------------------------ requests
     def probs(self, start: int, end: int) -> Probs:
         """Probabilities of bases [start, end); blocks wholly before ``start`` are forgotten."""
+        if self.lm:
+            raise ValueError("this stream computes next-base surprisal (lm=True), not probabilities")
+        reg, ev = self._outputs(start, end)
+        return Probs(start, end, reg, ev)
+
+    def bits(self, start: int, end: int) -> np.ndarray:
+        """Surprisal -log2 P(base | both sides) of bases [start, end) (NaN at N); needs ``lm=True``."""
+        if not self.lm:
+            raise ValueError("this stream computes probabilities; make it with lm=True for surprisal")
+        return self._outputs(start, end)[0]
+
+    def _outputs(self, start: int, end: int) -> tuple[np.ndarray, ...]:
         p = self.pool
         k0 = max(0, int(np.searchsorted(self.bounds, start // p, side="right")) - 1)
         k1 = max(k0 + 1, int(np.searchsorted(self.bounds, -(-end // p), side="left")))
@@ -129,9 +157,9 @@ class RecordStream:
                       if self.spans[j][1] - self.spans[j][0] == width and j not in self._cache]
                 self._compute(ks)
         base0 = self.bounds[k0] * p
-        reg = np.concatenate([self._cache[k][0] for k in range(k0, k1)], axis=-1)[..., start - base0 : end - base0]
-        ev = np.concatenate([self._cache[k][1] for k in range(k0, k1)], axis=-1)[..., start - base0 : end - base0]
-        return Probs(start, end, np.ascontiguousarray(reg), np.ascontiguousarray(ev))
+        return tuple(np.ascontiguousarray(np.concatenate([self._cache[k][i] for k in range(k0, k1)], axis=-1)
+                                          [..., start - base0 : end - base0])
+                     for i in range(len(self._cache[k0])))
 
 
 def _stack(states: list) -> tuple | None:

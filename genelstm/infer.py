@@ -1,9 +1,7 @@
-"""Per-base outputs of a trained model for short records and for next-base scoring.
+"""Per-base probabilities of short records, batched, each computed exactly as if alone.
 
-Short records are batched and each is computed whole (``probabilities_whole``); long records go
-through ``engine.RecordStream``, which gives the same values block by block. Next-base surprisal
-(``lm_bits``) is still read window by window: windows sit on a grid anchored to the record and only
-their central part is kept, so every kept base has ``margin`` bases of context on both sides.
+Long records go through ``engine.RecordStream``, which gives the same values block by block (and the
+next-base surprisal that ``score`` reads). ``native_bf16`` says whether bf16 inference pays on this CPU.
 """
 from __future__ import annotations
 
@@ -28,60 +26,6 @@ def native_bf16() -> bool:
 
 def _autocast(device: torch.device, bf16: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
-
-
-def _grid(window: int, margin: int, offset: int, a: int, b: int) -> list[int]:
-    """Starts of the windows whose kept centres cover [a, b)."""
-    step = window - 2 * margin
-    o = offset % step
-    k0 = (a - o) // step
-    k1 = -(-(b - o) // step)
-    return [k * step + o - margin for k in range(k0, k1)]
-
-
-def _window_inputs(genome: Genome, record: str, starts: list[int], window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and soft mask of windows starting at ``starts`` (may run past the record: N-padded)."""
-    length = genome.records[record].length
-    codes = np.full((len(starts), window), N_CODE, np.uint8)
-    soft = np.zeros((len(starts), window), bool)
-    for j, ws in enumerate(starts):
-        a, b = max(ws, 0), min(ws + window, length)
-        if a < b:
-            c, s = genome.encode(record, a, b)
-            codes[j, a - ws : b - ws], soft[j, a - ws : b - ws] = c, s
-    return codes, soft
-
-
-@torch.no_grad()
-def lm_bits(model: GeneLSTM, genome: Genome, record: str, start: int, end: int, *, strand: int = 1,
-            window: int = 16200, margin: int = 1800, batch_size: int = 8,
-            device: torch.device = torch.device("cpu")) -> np.ndarray:
-    """Surprisal -log2 P(base | both sides) of each base of record[start:end] read on ``strand``
-    (NaN at N). For the reverse strand each window is reverse-complemented, scored, and mapped back."""
-    from .alphabet import reverse_complement_codes
-
-    step = window - 2 * margin
-    out = np.full(end - start, np.nan, np.float32)
-    starts = _grid(window, margin, 0, start, end)
-    model.eval()
-    for i in range(0, len(starts), batch_size):
-        group = starts[i : i + batch_size]
-        codes, soft = _window_inputs(genome, record, group, window)
-        if strand == -1:
-            codes = np.stack([reverse_complement_codes(c) for c in codes])
-            soft = soft[:, ::-1].copy()
-        x = torch.from_numpy(codes).long().to(device)
-        logits = model(x, torch.from_numpy(soft).to(device), tag=False)["next_base"]
-        logp = torch.log_softmax(logits.float(), dim=1)
-        bits = (-logp.gather(1, x.clamp(max=3).unsqueeze(1)).squeeze(1) / np.log(2)).cpu().numpy()
-        bits[codes == N_CODE] = np.nan
-        if strand == -1:
-            bits = bits[:, ::-1]
-        for j, ws in enumerate(group):
-            a, b = max(ws + margin, start), min(ws + margin + step, end)
-            if a < b:
-                out[a - start : b - start] = bits[j, a - ws : b - ws]
-    return out
 
 
 @torch.no_grad()

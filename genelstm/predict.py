@@ -28,7 +28,7 @@ from .gff3 import escape_seqid, unwrapped_span, write_genes, write_header
 from .engine import RecordStream
 from .infer import probabilities_whole
 from .probs import Probs
-from .sequence import Genome, Record
+from .sequence import Genome, Record, ReverseComplemented
 from .labels import CDS1, CDS3, EVENTS
 from .model import GeneLSTM
 
@@ -246,29 +246,6 @@ def _bedgraph(fh: TextIO, seqid: str, offset: int, vals: np.ndarray) -> None:
     keep = vals[starts] != 0
     fh.writelines(f"{seqid}\t{offset + s}\t{offset + e}\t{vals[s]:.2f}\n"
                   for s, e in zip(starts[keep], ends[keep]))
-
-
-class ReverseComplemented(Genome):
-    """The same records read from the other strand: what the network sees when the other strand was
-    sequenced. Used to average the network with its own mirror image (``PredictOptions.rc_average``)."""
-
-    def __init__(self, genome: Genome) -> None:
-        self.path, self.records, self._g = genome.path, genome.records, genome
-
-    def fetch(self, record: str, start: int = 0, end: int | None = None) -> str:
-        from .alphabet import reverse_complement
-
-        n = self.records[record].length
-        end = n if end is None else end
-        return reverse_complement(self._g.fetch(record, n - end, n - start))
-
-    def encode(self, record: str, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        from .alphabet import reverse_complement_codes
-
-        n = self.records[record].length
-        end = n if end is None else end
-        codes, soft = self._g.encode(record, n - end, n - start)
-        return reverse_complement_codes(codes), soft[::-1].copy()
 
 
 class Circularized(Genome):

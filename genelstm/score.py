@@ -17,10 +17,10 @@ from tqdm import tqdm
 
 from .alphabet import reverse_complement_codes
 from .gff3 import escape_seqid
-from .infer import lm_bits
+from .engine import RecordStream
 from .markov import MarkovChain, TwoSided
 from .model import GeneLSTM
-from .sequence import Genome
+from .sequence import Genome, ReverseComplemented
 
 CHUNK = 10_000
 
@@ -44,14 +44,19 @@ def score_genome(model: GeneLSTM, genome: Genome, *, window: int = 1000, block: 
     out = []
     bar = tqdm(total=sum(r.length for r in genome), unit="b", unit_scale=True, desc="score", file=sys.stderr,
                disable=not progress)
+    rc = ReverseComplemented(genome)
     for rec in genome:
         sums = {1: 0.0, -1: 0.0}
         n_ok = 0
         wins: list[tuple[int, int, float]] = []
+        n = rec.length
+        # each strand read as if whole (engine.RecordStream); the reverse strand is the reverse complement's
+        forward = RecordStream(model, genome, rec.id, lm=True, device=device)
+        reverse = RecordStream(model, rc, rec.id, lm=True, device=device)
         for a in range(0, rec.length, block):
             b = min(a + block, rec.length)
-            f = lm_bits(model, genome, rec.id, a, b, strand=1, device=device)
-            r = lm_bits(model, genome, rec.id, a, b, strand=-1, device=device)
+            f = forward.bits(a, b)
+            r = reverse.bits(n - b, n - a)[::-1]
             ok = ~np.isnan(f)
             sums[1] += float(f[ok].sum())
             sums[-1] += float(r[ok].sum())

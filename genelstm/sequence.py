@@ -72,6 +72,29 @@ class Genome:
         return iter(self.records.values())
 
 
+class ReverseComplemented(Genome):
+    """The same records read from the other strand: what the network sees when the other strand was
+    sequenced. Used to average the network with its own mirror image (``PredictOptions.rc_average``)."""
+
+    def __init__(self, genome: Genome) -> None:
+        self.path, self.records, self._g = genome.path, genome.records, genome
+
+    def fetch(self, record: str, start: int = 0, end: int | None = None) -> str:
+        from .alphabet import reverse_complement
+
+        n = self.records[record].length
+        end = n if end is None else end
+        return reverse_complement(self._g.fetch(record, n - end, n - start))
+
+    def encode(self, record: str, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        from .alphabet import reverse_complement_codes
+
+        n = self.records[record].length
+        end = n if end is None else end
+        codes, soft = self._g.encode(record, n - end, n - start)
+        return reverse_complement_codes(codes), soft[::-1].copy()
+
+
 class MemoryGenome(Genome):
     """Records held in memory: GenBank/EMBL files and synthetic genomes (small by nature)."""
 

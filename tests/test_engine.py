@@ -57,3 +57,25 @@ def test_blocks_are_needed_and_forgotten(genome):
     for a in range(0, 5000, 500):
         stream.probs(a, a + 500)
         assert len(stream._cache) <= 2 + stream.batch_size
+
+
+@pytest.mark.parametrize("variant", [dict(), dict(pool=3, conv_kernels=(7,)), dict(cell="gru")])
+def test_next_base_surprisal_equals_the_whole_record_pass(genome, variant):
+    torch.manual_seed(2)
+    model = GeneLSTM(ModelConfig(hidden=16, conv_channels=8, lm_context=12, **variant)).eval()
+    p, n = model.cfg.pool, genome.records["r"].length
+    length = -(-n // p) * p
+    codes, soft = np.full(length, 4, np.uint8), np.zeros(length, bool)
+    codes[:n], soft[:n] = genome.encode("r")
+    with torch.no_grad():
+        logits = model(torch.from_numpy(codes)[None].long(), torch.from_numpy(soft)[None], tag=False)["next_base"]
+    logp = torch.log_softmax(logits, 1)[0].numpy()
+    whole = -logp[np.minimum(codes, 3), np.arange(length)][:n] / np.log(2)
+    whole[codes[:n] == 4] = np.nan
+    for block in (54, 999):
+        stream = RecordStream(model, genome, "r", block=block, lm=True)
+        for a, b in [(0, n), (2500, 2700), (1000, 1001)]:
+            np.testing.assert_allclose(stream.bits(a, b), whole[a:b], atol=1e-5)
+    assert np.isnan(whole).sum() == 40
+    with pytest.raises(ValueError, match="lm=True"):
+        RecordStream(model, genome, "r").bits(0, 10)
