@@ -34,134 +34,174 @@ def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, tabl
                   min_intron: int, min_score: float, site_threshold: float, open5: bool, open3: bool
                   ) -> list[tuple[float, list[tuple[int, int]], bool, bool, int]]:
     """(score, exon segments, partial5, partial3, phase) of the best parse of one strand."""
-    n = len(c)
-    starts_set, stops_set = codon_table(table)
-    ids = _codon_ids(c)
-    pos = np.arange(n)
-    lp0 = np.log(region[INTERGENIC] + region[UTR] + EPS)
-    lpc = np.log(region[CDS1 : CDS3 + 1] + EPS)
-    S = [np.concatenate([[0.0], np.cumsum(lpc[(pos - f) % 3, pos] - lp0)]) for f in range(3)]
-    Ipre = np.concatenate([[0.0], np.cumsum(np.log(region[INTRON] + EPS) - lp0)])
-    lo = {k: _logit(events[k]) for k in (_S, _T, _D, _A)}
-    is_start = np.isin(ids, _ids(starts_set)) & (events[_S] > site_threshold)
-    is_stop = np.isin(ids, _ids(stops_set))
-    din = np.full(n, -1, np.int64)
-    din[:-1] = np.where((c[:-1] < 4) & (c[1:] < 4), c[:-1].astype(np.int64) * 4 + c[1:], -1)
-    GT, GC, AG = 2 * 4 + 3, 2 * 4 + 1, 0 * 4 + 2
-    is_donor = ((din == GT) | (din == GC)) & (events[_D] > site_threshold)  # intron starts here
-    acc_end = np.zeros(n + 1, bool)  # exon starts at w after an intron ending in AG at w-2, w-1
-    acc_end[2:n] = (din[: n - 2] == AG) & (events[_A][1 : n - 1] > site_threshold)
-
-    # sweep over positions that matter
-    # (position, order): at one position an exon may end (donor), then exons begin after introns, then a
-    # stop codon closes its frame -- so an exon that begins with an in-frame stop is closed at once --
-    # and last a gene may begin at a start codon.
-    DONOR_K, EXON_K, STOP_K, START_K = 0, 1, 2, 3
-    kinds: list[tuple[int, int]] = []
-    for x in np.flatnonzero(is_stop):
-        kinds.append((int(x), STOP_K))
-    for x in np.flatnonzero(is_donor):
-        kinds.append((int(x), DONOR_K))
-    for x in np.flatnonzero(is_start):
-        kinds.append((int(x), START_K))
-    for x in np.flatnonzero(acc_end):
-        kinds.append((int(x), EXON_K))
-    kinds.sort()
-    stop_ids = set(int(i) for i in _ids(stops_set))
-
-    best_g, best_g_ptr = 0.0, None  # best complete parse of the prefix: score, pointer to last gene
-    pending: list[tuple[int, float, tuple]] = []  # gene ends not yet reached: (end, score, pointer)
-    # The open exon of each frame: entries (u, value - S_f[u], ptr) that started since the frame's last
-    # stop. Entries old enough (u <= v - min_exon) are folded into a running best; younger ones wait.
-    settled: list[tuple[float, tuple | None, int]] = [(NEG, None, -1)] * 3
-    young: list[deque[tuple[int, float, tuple]]] = [deque(), deque(), deque()]
-    # Open introns, keyed by (phase p, the p bases of the codon the intron splits, as a number): the
-    # key lets the exon after the intron refuse a stop codon split by the intron.
-    intron_wait: deque[tuple[int, tuple[int, int], float, tuple]] = deque()  # (v, key, value, ptr)
-    intron_best: dict[tuple[int, int], tuple[float, tuple]] = {}  # key -> (max of D - Ipre[v], ptr)
-    tie = itertools.count()
-
-    def add_start(u: int, f: int, value: float, ptr: tuple) -> None:
-        young[f].append((u, value - S[f][u], ptr))
-
+    sweep = _Sweep(c, region, events, table=table, min_exon=min_exon, min_intron=min_intron,
+                   min_score=min_score, site_threshold=site_threshold)
     if open5:
+        sweep.open_start()
+    for x, kind in sweep.sites():
+        sweep.advance(x)
+        if kind == DONOR:
+            sweep.exon_ends(x)
+        elif kind == EXON:
+            sweep.exon_begins(x)
+        elif kind == STOP:
+            sweep.stop_codon(x)
+        else:
+            sweep.start_codon(x)
+    return _trace(sweep.finish(open3), min_score)
+
+
+#: what can happen at one position, in the order it is handled there: an exon may end (donor), exons
+#: begin after introns, a stop codon closes its frame -- so an exon that begins with an in-frame stop is
+#: closed at once -- and last a gene may begin at a start codon
+DONOR, EXON, STOP, START = 0, 1, 2, 3
+
+
+class _Sweep:
+    """The dynamic program of one strand, visited site by site from 5' to 3'.
+
+    State: the best complete parse of the prefix (``best_g``); gene ends not reached yet (``pending``);
+    per frame, the open exons (``young`` entries become ``settled`` once they are ``min_exon`` long,
+    and a stop codon moves them to ``dying``, where an exon may still end at a donor inside the stop);
+    open introns, waiting ``min_intron`` bases, then kept per (phase, bases of the split codon) so the
+    exon after the intron never completes a stop codon across it. Pointers chain back through exons,
+    introns and starts to the previous gene (see ``_trace``).
+    """
+
+    def __init__(self, c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_exon: int,
+                 min_intron: int, min_score: float, site_threshold: float) -> None:
+        self.c, self.n = c, len(c)
+        self.min_exon, self.min_intron, self.min_score = min_exon, min_intron, min_score
+        self._scores(region, events)
+        self._site_masks(events, table, site_threshold)
+        self.best_g, self.best_g_ptr = 0.0, None
+        self.pending: list[tuple[int, float, int, tuple]] = []  # (end, score, tie, pointer)
+        self.settled: list[tuple[float, tuple | None, int]] = [(NEG, None, -1)] * 3
+        self.young: list[deque[tuple[int, float, tuple]]] = [deque(), deque(), deque()]
+        self.dying: list[tuple[int, tuple[float, tuple | None, int], list]] = [(-10, (NEG, None, -1), [])] * 3
+        self.intron_wait: deque[tuple[int, tuple[int, int], float, tuple]] = deque()  # (v, key, value, ptr)
+        self.intron_best: dict[tuple[int, int], tuple[float, tuple]] = {}  # key -> (max of D - Ipre[v], ptr)
+        self.tie = itertools.count()
+
+    # -- scores and candidate sites
+    def _scores(self, region: np.ndarray, events: np.ndarray) -> None:
+        """Prefix sums of per-base log-odds against non-coding: coding in each frame, intron; event logits."""
+        pos = np.arange(self.n)
+        lp0 = np.log(region[INTERGENIC] + region[UTR] + EPS)
+        lpc = np.log(region[CDS1 : CDS3 + 1] + EPS)
+        self.S = [np.concatenate([[0.0], np.cumsum(lpc[(pos - f) % 3, pos] - lp0)]) for f in range(3)]
+        self.Ipre = np.concatenate([[0.0], np.cumsum(np.log(region[INTRON] + EPS) - lp0)])
+        self.lo = {k: _logit(events[k]) for k in (_S, _T, _D, _A)}
+
+    def _site_masks(self, events: np.ndarray, table: int, site_threshold: float) -> None:
+        c, n = self.c, self.n
+        starts_set, stops_set = codon_table(table)
+        ids = _codon_ids(c)
+        self.stop_ids = set(int(i) for i in _ids(stops_set))
+        self.is_start = np.isin(ids, _ids(starts_set)) & (events[_S] > site_threshold)
+        self.is_stop = np.isin(ids, _ids(stops_set))
+        din = np.full(n, -1, np.int64)
+        din[:-1] = np.where((c[:-1] < 4) & (c[1:] < 4), c[:-1].astype(np.int64) * 4 + c[1:], -1)
+        gt, gc, ag = 2 * 4 + 3, 2 * 4 + 1, 0 * 4 + 2
+        self.is_donor = ((din == gt) | (din == gc)) & (events[_D] > site_threshold)  # intron starts here
+        self.acc_end = np.zeros(n + 1, bool)  # an exon starts at w after an intron ending in AG at w-2, w-1
+        self.acc_end[2:n] = (din[: n - 2] == ag) & (events[_A][1 : n - 1] > site_threshold)
+
+    def sites(self) -> list[tuple[int, int]]:
+        """(position, kind) of every site, in the order the sweep handles them."""
+        kinds = [(int(x), k) for mask, k in ((self.is_stop, STOP), (self.is_donor, DONOR), (self.is_start, START),
+                                              (self.acc_end, EXON)) for x in np.flatnonzero(mask)]
+        return sorted(kinds)
+
+    # -- the running maxima
+    def advance(self, x: int) -> None:
+        """Bring every running maximum up to position x: exons old enough, genes ended, introns long enough."""
         for f in range(3):
-            add_start(f, f, 0.0, ("open5", f, None, 0.0))
+            q = self.young[f]
+            while q and x - q[0][0] >= self.min_exon:
+                u, val, ptr = q.popleft()
+                if val > self.settled[f][0]:
+                    self.settled[f] = (val, ptr, u)
+        while self.pending and self.pending[0][0] <= x:
+            _, sc, _, ptr = heapq.heappop(self.pending)
+            if sc > self.best_g:
+                self.best_g, self.best_g_ptr = sc, ptr
+        while self.intron_wait and self.intron_wait[0][0] + self.min_intron <= x:
+            v, key, val, ptr = self.intron_wait.popleft()
+            if val - self.Ipre[v] > self.intron_best.get(key, (NEG, None))[0]:
+                self.intron_best[key] = (val - self.Ipre[v], ptr)
 
-    # exons cut by a stop at x may still end at a donor inside that stop codon (v <= x + 2)
-    dying: list[tuple[int, tuple[float, tuple | None, int], list]] = [(-10, (NEG, None, -1), [])] * 3
+    def _add_exon_start(self, u: int, f: int, value: float, ptr: tuple) -> None:
+        self.young[f].append((u, value - self.S[f][u], ptr))
 
-    def _best_of(base: tuple[float, tuple | None, int], entries, v: int) -> tuple[float, tuple | None, int]:
+    def _best_of(self, base: tuple[float, tuple | None, int], entries, v: int) -> tuple[float, tuple | None, int]:
         b = base
         for u, val, ptr in entries:
-            if v - u >= min_exon and val > b[0]:
+            if v - u >= self.min_exon and val > b[0]:
                 b = (val, ptr, u)
         return b
 
-    def settle(x: int) -> None:
-        """Fold entries that any exon ending at x or later may use into the running bests."""
-        for f in range(3):
-            q = young[f]
-            while q and x - q[0][0] >= min_exon:
-                u, val, ptr = q.popleft()
-                if val > settled[f][0]:
-                    settled[f] = (val, ptr, u)
-
-    def best_exon(f: int, v: int) -> tuple[float, tuple | None, int]:
-        """Best open exon of frame f that may end at v >= the sweep position."""
-        b = _best_of(settled[f], young[f], v)
-        x, dbest, dyoung = dying[f]
-        if v <= x + 2:
-            d = _best_of(dbest if v - dbest[2] >= min_exon else (NEG, None, -1), dyoung, v)
+    def best_exon(self, f: int, v: int) -> tuple[float, tuple | None, int]:
+        """Best open exon of frame f that may end at v (>= the sweep position): value, pointer, start."""
+        b = self._best_of(self.settled[f], self.young[f], v)
+        x, dbest, dyoung = self.dying[f]
+        if v <= x + 2:  # an exon cut by the stop at x may still end at a donor inside that codon
+            d = self._best_of(dbest if v - dbest[2] >= self.min_exon else (NEG, None, -1), dyoung, v)
             if d[0] > b[0]:
                 b = d
         return b
 
-    for x, kind in kinds:
-        settle(x)
-        while pending and pending[0][0] <= x:
-            e, sc, _, ptr = heapq.heappop(pending)
-            if sc > best_g:
-                best_g, best_g_ptr = sc, ptr
-        while intron_wait and intron_wait[0][0] + min_intron <= x:
-            v, key, val, ptr = intron_wait.popleft()
-            if val - Ipre[v] > intron_best.get(key, (NEG, None))[0]:
-                intron_best[key] = (val - Ipre[v], ptr)
-        if kind == DONOR_K:  # an exon may end at x (intron starts at x)
-            for f in range(3):
-                b, bp, bu = best_exon(f, x)
-                if b > NEG / 2:
-                    key = _split_key(c, x, (x - f) % 3)
-                    if key is not None:
-                        intron_wait.append((x, key, b + S[f][x] + lo[_D][x], ("exon", bu, x, bp)))
-        elif kind == STOP_K:  # stop codon at x: closes frame f = x mod 3
-            f = x % 3
-            b, bp, bu = best_exon(f, x + 3)
-            if b > NEG / 2 and x + 3 <= n:
-                sc = b + S[f][x + 3] + lo[_T][x] - min_score
-                heapq.heappush(pending, (x + 3, sc, next(tie), ("gene", sc, ("exon", bu, x + 3, bp), False)))
-            dying[f] = (x, settled[f], list(young[f]))
-            settled[f], young[f] = (NEG, None, -1), deque()
-        elif kind == START_K:  # a gene begins after the best complete prefix
-            add_start(x, x % 3, best_g + lo[_S][x], ("start", x, best_g_ptr, best_g))
-        else:  # EXON_K: an exon begins at x after an intron ending at x
-            for (p, prefix), (val, ptr) in intron_best.items():
-                if p and _joins_to_stop(c, x, p, prefix, stop_ids):
-                    continue
-                add_start(x, (x - p) % 3, val + Ipre[x] + lo[_A][x - 1], ("intron", x, ptr))
-    while pending:
-        e, sc, _, ptr = heapq.heappop(pending)
-        if sc > best_g:
-            best_g, best_g_ptr = sc, ptr
-    final_ptr = best_g_ptr
-    if open3:
+    # -- the events
+    def open_start(self) -> None:
+        """The strand's 5' end is a block edge: a gene may already be running there, in any frame."""
         for f in range(3):
-            end = f + 3 * ((n - f) // 3)
-            b, bp, bu = best_exon(f, end)
-            if b > NEG / 2 and b + S[f][end] - min_score > best_g:
-                best_g = b + S[f][end] - min_score
-                final_ptr = ("gene", best_g, ("exon", bu, end, bp), True)
-    return _trace(final_ptr, min_score)
+            self._add_exon_start(f, f, 0.0, ("open5", f, None, 0.0))
+
+    def exon_ends(self, x: int) -> None:
+        """A donor at x: the best exon of each frame may end here and an intron begin."""
+        for f in range(3):
+            b, bp, bu = self.best_exon(f, x)
+            if b > NEG / 2:
+                key = _split_key(self.c, x, (x - f) % 3)
+                if key is not None:
+                    self.intron_wait.append((x, key, b + self.S[f][x] + self.lo[_D][x], ("exon", bu, x, bp)))
+
+    def exon_begins(self, x: int) -> None:
+        """An acceptor ends at x: an exon may begin after each open intron whose split codon is no stop."""
+        for (p, prefix), (val, ptr) in self.intron_best.items():
+            if p and _joins_to_stop(self.c, x, p, prefix, self.stop_ids):
+                continue
+            self._add_exon_start(x, (x - p) % 3, val + self.Ipre[x] + self.lo[_A][x - 1], ("intron", x, ptr))
+
+    def stop_codon(self, x: int) -> None:
+        """A stop codon at x ends a gene in frame x mod 3 and closes that frame's open exons."""
+        f = x % 3
+        b, bp, bu = self.best_exon(f, x + 3)
+        if b > NEG / 2 and x + 3 <= self.n:
+            sc = b + self.S[f][x + 3] + self.lo[_T][x] - self.min_score
+            heapq.heappush(self.pending, (x + 3, sc, next(self.tie), ("gene", sc, ("exon", bu, x + 3, bp), False)))
+        self.dying[f] = (x, self.settled[f], list(self.young[f]))
+        self.settled[f], self.young[f] = (NEG, None, -1), deque()
+
+    def start_codon(self, x: int) -> None:
+        """A gene may begin at x, after the best complete parse of the prefix."""
+        self._add_exon_start(x, x % 3, self.best_g + self.lo[_S][x], ("start", x, self.best_g_ptr, self.best_g))
+
+    def finish(self, open3: bool) -> tuple | None:
+        """Pointer to the last gene of the best parse; with ``open3`` a gene may run off the 3' end."""
+        while self.pending:
+            _, sc, _, ptr = heapq.heappop(self.pending)
+            if sc > self.best_g:
+                self.best_g, self.best_g_ptr = sc, ptr
+        final_ptr = self.best_g_ptr
+        if open3:
+            for f in range(3):
+                end = f + 3 * ((self.n - f) // 3)
+                b, bp, bu = self.best_exon(f, end)
+                if b > NEG / 2 and b + self.S[f][end] - self.min_score > self.best_g:
+                    self.best_g = b + self.S[f][end] - self.min_score
+                    final_ptr = ("gene", self.best_g, ("exon", bu, end, bp), True)
+        return final_ptr
 
 
 def _split_key(c: np.ndarray, v: int, p: int) -> tuple[int, int] | None:

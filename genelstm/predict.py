@@ -160,7 +160,7 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
     stream = None if whole is not None else _stream(model, genome, record, opts, device)
     for core_a, core_b in _blocks(length, opts.block):
         a, b = max(0, core_a - opts.block_overlap), min(length, core_b + opts.block_overlap)
-        probs = whole if whole is not None else stream.probs(a, b)
+        probs = whole.slice(a, b) if whole is not None else stream.probs(a, b)
         if on_probs is not None:
             on_probs(record, probs, core_a, core_b)
         codes, _ = genome.encode(record, a, b)

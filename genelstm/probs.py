@@ -17,3 +17,10 @@ class Probs:
     end: int
     region: np.ndarray  # (2, len(REGIONS), n) float32, sums to 1 over regions
     events: np.ndarray  # (2, len(EVENTS), n) float32, independent sigmoids
+
+    def slice(self, start: int, end: int) -> "Probs":
+        """The probabilities of bases [start, end), which must lie inside this stretch."""
+        if not self.start <= start <= end <= self.end:
+            raise ValueError(f"bases {start}-{end} are not inside {self.start}-{self.end}")
+        a, b = start - self.start, end - self.start
+        return Probs(start, end, self.region[..., a:b], self.events[..., a:b])

@@ -118,3 +118,25 @@ def test_planted_gene_with_split_codon_is_found_exactly():
     calls = decode_eukaryote(codes, _oracle(len(seq), exons), "r", record_length=len(seq), table=1)
     assert [c.transcript.cds for c in calls] == [tuple(exons)]
     check_transcript(seq, calls[0].transcript)
+
+
+def test_a_gene_with_a_long_intron_across_block_boundaries_is_found_whole():
+    """Eukaryote records are decoded in overlapping blocks: a gene that spans two block boundaries is
+    found exactly when the overlap covers it, and cut when it does not (so the test can fail)."""
+    import torch
+
+    from genelstm.predict import PredictOptions, predict_record
+    from genelstm.sequence import MemoryGenome
+
+    intron = "GT" + "".join(np.random.default_rng(3).choice(list("ACT"), 6000)) + "AG"  # no GT..AG shortcuts
+    seq, exons = _gene("ATG" + "GCA" * 200, intron, "GCA" * 200 + "TAG", pad=1500)
+    genome = MemoryGenome("g", {"r": seq})
+    whole = _oracle(len(seq), exons)
+
+    def calls(overlap):
+        opts = PredictOptions(mode="eukaryote", table=1, block=3000, block_overlap=overlap, min_intron=20)
+        return predict_record(None, genome, "r", opts, device=torch.device("cpu"), whole=whole)
+
+    assert exons[0][0] < 3000 < 6000 < exons[1][0]  # the gene spans the boundaries at 3 and 6 kb
+    assert [c.transcript.cds for c in calls(8000)] == [tuple(exons)]
+    assert tuple(exons) not in [c.transcript.cds for c in calls(500)]
