@@ -193,7 +193,8 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
 
 @main.command()
 @click.argument("genome", type=click.Path(dir_okay=False))
-@click.option("-m", "--model", "model_path", help="Bundled model name or checkpoint path [prokaryote].")
+@click.option("-m", "--model", "model_path",
+              help="Bundled model name or checkpoint path [prokaryote; with --mode eukaryote: fungi].")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="GFF3 to write ('-' for stdout).")
 @click.option("--proteins", type=click.Path(dir_okay=False), help="Also write protein FASTA here.")
@@ -232,10 +233,13 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     from .infer import native_bf16
     from .predict import PredictOptions, decoder_options, run
     from .device import pick_device, set_threads
-
-    from .models import resolve
+    from .models import default_for, resolve
 
     set_threads(threads)
+    if model_path is None:
+        model_path = default_for(mode)
+        if mode == "eukaryote":
+            click.echo(f"eukaryote mode: using the bundled model '{model_path}'", err=True)
     model_path = resolve(model_path)
     model, _, ck = checkpoint.load_model(model_path)
     dev = pick_device(device)

@@ -189,3 +189,16 @@ def test_streamed_long_records_equal_whole_record_decoding():
     assert len(whole) >= 5
     assert [(c.transcript.strand, c.transcript.cds, round(c.score, 3)) for c in streamed] == \
         [(c.transcript.strand, c.transcript.cds, round(c.score, 3)) for c in whole]
+
+
+def test_eukaryote_mode_without_a_model_uses_the_bundled_fungi_model(tmp_path):
+    from genelstm.models import available, default_for
+
+    assert default_for(None) == default_for("prokaryote") == "prokaryote"
+    assert "fungi" in available() and default_for("eukaryote") == "fungi"
+    out = tmp_path / "e.gff3"
+    r = CliRunner().invoke(main, ["predict", str(TEST_DATA / "synthetic_introns.fa"), "--mode", "eukaryote",
+                                  "-o", str(out), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "using the bundled model 'fungi'" in r.stderr
+    assert "model fungi.pt; mode eukaryote; table 1" in out.read_text()

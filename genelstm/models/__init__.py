@@ -10,10 +10,19 @@ from ..errors import InputError
 
 FOLDER = Path(__file__).resolve().parent
 DEFAULT = "prokaryote"
+#: the default for ``predict --mode eukaryote`` when no model is named
+EUKARYOTE_DEFAULT = "fungi"
 
 
 def available() -> dict[str, Path]:
     return {p.stem: p for p in sorted(FOLDER.glob("*.pt"))}
+
+
+def default_for(mode: str | None) -> str:
+    """The bundled model used when none is named: the eukaryote default in eukaryote mode (when bundled)."""
+    if mode == "eukaryote" and EUKARYOTE_DEFAULT in available():
+        return EUKARYOTE_DEFAULT
+    return DEFAULT
 
 
 def resolve(name_or_path: str | None) -> Path:
