@@ -131,7 +131,7 @@ def decoder_options(ck: dict) -> dict:
         out["prior_k"] = int(dec.get("prior_k", 1))
         out["small_scale"] = float(dec.get("small_scale", 1.0))
     if dec.get("small"):
-        out["small"] = {k: float(v) for k, v in dec["small"].items()}
+        out["small"] = {k: (bool(v) if k == "rc_average" else float(v)) for k, v in dec["small"].items()}
     if dec.get("start_codon_usage"):
         out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
@@ -467,16 +467,17 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     a view that shows some bases twice (Circularized).
     """
     watch = watch or Stopwatch()
-    records = genome_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch)
+    total = bases if bases is not None else sum(r.length for r in genome)
+    small = replace(opts, **opts.small)
+    records = genome_evidence(model, genome, small if total < opts.adapt_min_bases else opts, device=device,
+                              on_probs=on_probs, bar=bar, watch=watch)
 
     def decode(rid, codes, ev):
         with watch("decoding"):
             return decode_record(rid, codes, ev, opts)
 
-    total = bases if bases is not None else sum(len(c) for c, _ in records.values())
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
-        small = replace(opts, **opts.small)
         if not opts.priors:
             note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
                     f"network with the corpus start-codon prior is used (score threshold {small.min_score:g})")
