@@ -531,6 +531,8 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         prok = opts.mode == "prokaryote"
         short = None if on_probs or adapted is not None or prok else ShortRecords(model, genome, opts, device)
         plain = replace(opts, **opts.small)  # the model's settings for decoding without a dialect
+        if sum(r.length for r in original) >= opts.adapt_min_bases:  # --no-adapt on a genome: one network
+            plain = replace(plain, rc_average=opts.rc_average)  # pass, as with self-training (2x faster)
         streamed = iter_evidence(model, genome, plain, device=device, on_probs=on_probs, bar=bar, watch=watch,
                                  only=lambda r: r.length <= opts.block) if prok and adapted is None else None
         for rec in genome:
