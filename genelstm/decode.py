@@ -180,11 +180,15 @@ def select(cands: list[tuple[int, int, float, int, bool, bool]], max_overlap: in
     arg = {1: np.full(len(order) + 1, -1), -1: np.full(len(order) + 1, -1)}
     back = np.full(len(order), -1)
     total = np.zeros(len(order))
+    # how many candidates (in end order, before this one) may precede each: same strand, then the other
+    rank = np.arange(len(order))
+    limit_opp = np.where(strands[order] == -1, o3, o5)
+    k_same = np.minimum(np.searchsorted(e_sorted, starts[order] + max_overlap, side="right"), rank)
+    k_opp = np.minimum(np.searchsorted(e_sorted, starts[order] + limit_opp, side="right"), rank)
     for i, c in enumerate(order):
         si = strands[c]
         pick, pick_arg = 0.0, -1
-        for sj, limit in ((si, max_overlap), (-si, o3 if si == -1 else o5)):
-            k = min(int(np.searchsorted(e_sorted, starts[c] + limit, side="right")), i)
+        for sj, k in ((si, k_same[i]), (-si, k_opp[i])):
             if best[sj][k] > pick:
                 pick, pick_arg = best[sj][k], arg[sj][k]
         total[i], back[i] = scores[c] + pick, pick_arg
