@@ -15,7 +15,7 @@ from Bio.SeqFeature import AfterPosition, BeforePosition
 
 from .alphabet import codon_table
 from .errors import InputError
-from .genemodel import Gene, Transcript, problems, with_stop_added
+from .genemodel import Gene, Transcript, problems, with_stop_added, wrapped
 from .sequence import FastaGenome, Genome, open_text, read_genbank, sniff_format
 
 DEFAULT_TABLE = 11
@@ -303,7 +303,7 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
         while gid in parent_of and parent_of[gid] != gid:
             gid = parent_of[gid]
         length = genome.records[seqid].length
-        segs = _wrapped(_merge(sorted((s, e) for s, e, _ in rows)), length)
+        segs = wrapped(_merge(sorted((s, e) for s, e, _ in rows)), length)
         first_phase = min(rows, key=lambda r: r[0])[2] if strand == 1 else max(rows, key=lambda r: r[1])[2]
         if strand == -1:
             segs = segs[::-1]
@@ -321,20 +321,6 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
             genes[gid] = Gene(gid, seqid, strand)
         genes[gid].transcripts.append(tx)
     return list(genes.values())
-
-
-def _wrapped(segs: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
-    """Segments written past a circular record's end (ascending) back on the record: the part past
-    the origin becomes a segment from 0, after the others (genemodel's convention)."""
-    out: list[tuple[int, int]] = []
-    for s, e in segs:
-        if e <= length:
-            out.append((s, e))
-        elif s >= length:
-            out.append((s - length, e - length))
-        else:
-            out += [(s, length), (0, e - length)]
-    return out
 
 
 def _merge(segs: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,12 +1,12 @@
 """Exact streaming inference: a record of any length, block by block, with the values the network would
 give if it saw the record whole -- tagging probabilities (predict) or next-base surprisal (score).
 
-The forward LSTM stack carries its (h, c) state from block to block. The backward stack cannot (it
-reads from the record's end), so a first right-to-left pass keeps only its state at each block
-boundary; each block's backward states are then recomputed from its saved boundary state. The CNN
-sees each block with its receptive field on both sides, clipped at the record's ends exactly where the
-whole-record pass has its zero padding; the base-level heads see a halo of chunks on both sides. Memory
-is one block's worth of features plus two small states per block boundary, whatever the record length.
+Two sequential passes -- the forward LSTM stack left to right, the backward stack right to left -- keep
+only each stack's (h, c) state where a block's computation starts; each block's states are then
+recomputed from its two saved states, so blocks are independent and go through the network in batches.
+The CNN sees each block with its receptive field on both sides, clipped at the record's ends exactly
+where the whole-record pass has its zero padding; the heads see a halo of chunks on both sides. Memory
+is a few blocks' worth of features plus two small states per block, whatever the record length.
 """
 from __future__ import annotations
 

@@ -129,12 +129,45 @@ def _ordered(tx: Transcript, record_length: int, circular: bool) -> bool:
         forward = s2 > e1 if tx.strand == 1 else e2 < s1
         if forward:
             continue
-        at_origin = (e1 == record_length and s2 == 0) if tx.strand == 1 else (s1 == 0 and e2 == record_length)
-        if circular and at_origin and wraps == 0:
+        if circular and _across_origin(tx.strand, (s1, e1), (s2, e2), record_length) and wraps == 0:
             wraps += 1
             continue
         return False
     return True
+
+
+def _across_origin(strand: int, prev: tuple[int, int], cur: tuple[int, int], length: int | None) -> bool:
+    """Whether two consecutive segments (transcription order) are joined across a circular origin."""
+    if not length:
+        return False
+    return (prev[1] == length and cur[0] == 0) if strand == 1 else (prev[0] == 0 and cur[1] == length)
+
+
+def unwrapped(tx: Transcript, length: int | None) -> list[tuple[int, int]]:
+    """CDS segments in transcription order with the part past a circular origin moved on by the record
+    length: [(3980, 5386), (0, 136)] (plus strand) becomes [(3980, 5386), (5386, 5522)], and
+    [(0, 136), (3980, 5386)] (minus strand, read from 136 down) becomes [(5386, 5522), (3980, 5386)]."""
+    segs = list(tx.cds)
+    for i in range(1, len(segs)):
+        if _across_origin(tx.strand, segs[i - 1], segs[i], length):
+            if tx.strand == 1:
+                return segs[:i] + [(a + length, b + length) for a, b in segs[i:]]
+            return [(a + length, b + length) for a, b in segs[:i]] + segs[i:]
+    return segs
+
+
+def wrapped(segs: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """The inverse of ``unwrapped`` for segments in ascending order that may run past the record's end:
+    the part past the origin becomes a segment from 0, after the others (reverse for minus strand)."""
+    out: list[tuple[int, int]] = []
+    for s, e in segs:
+        if e <= length:
+            out.append((s, e))
+        elif s >= length:
+            out.append((s - length, e - length))
+        else:
+            out += [(s, length), (0, e - length)]
+    return out
 
 
 def with_stop_added(tx: Transcript, fetch, record_length: int) -> Transcript:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Iterable, TextIO
 
-from .genemodel import Transcript
+from .genemodel import Transcript, unwrapped
 from .sequence import Record
 
 
@@ -44,20 +44,6 @@ def write_header(fh: TextIO, records: Iterable[Record], comments: Iterable[str] 
         if r.circular:
             fh.write(f"{escape_seqid(r.id)}\tgenelstm\tregion\t1\t{r.length}\t.\t+\t.\t"
                      f"ID={_attr(r.id)};Is_circular=true\n")
-
-
-def unwrapped(tx: Transcript, length: int | None) -> list[tuple[int, int]]:
-    """CDS segments in transcription order with the part past a circular origin moved on by the record
-    length: [(3980, 5386), (0, 136)] (plus strand) becomes [(3980, 5386), (5386, 5522)], and
-    [(0, 136), (3980, 5386)] (minus strand, read from 136 down) becomes [(5386, 5522), (3980, 5386)]."""
-    segs = list(tx.cds)
-    for i in range(1, len(segs)):
-        (ps, pe), (s, e) = segs[i - 1], segs[i]
-        if length and tx.strand == 1 and pe == length and s == 0:
-            return segs[:i] + [(a + length, b + length) for a, b in segs[i:]]
-        if length and tx.strand == -1 and ps == 0 and e == length:
-            return [(a + length, b + length) for a, b in segs[:i]] + segs[i:]
-    return segs
 
 
 def unwrapped_span(tx: Transcript, length: int | None) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from .atomic import atomic_text
 from . import selftrain
 from .decode import START_WEIGHT, Call, _ids, decode_evidence, decode_prokaryote, evidence_arrays, oriented
 from .decode_euk import decode_eukaryote
+from .genemodel import wrapped
 from .gff3 import escape_seqid, unwrapped_span, write_genes, write_header
 from .engine import RecordStream
 from .infer import probabilities_whole
@@ -77,6 +78,13 @@ class PredictOptions:
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
     start_codon_usage: dict = field(default_factory=dict)
     codon_prior_weight: float = 0.0
+
+    def without_dialect(self, bases: int) -> "PredictOptions":
+        """The settings for decoding an input of ``bases`` without a fitted dialect (``--no-adapt``, or
+        too small to fit one): the model's ``small`` overrides, with reverse-complement averaging taken
+        from them only under ``adapt_min_bases``, where the second network pass costs little."""
+        plain = replace(self, **self.small)
+        return plain if bases < self.adapt_min_bases else replace(plain, rc_average=self.rc_average)
 
     def codon_bonus(self, table: int) -> np.ndarray | None:
         """(64,) weight x log(corpus share) per start codon of ``table`` (1e-4 for one the corpus never used)."""
@@ -299,11 +307,8 @@ class Circularized(Genome):
             s, end = t.start - e, t.end - e
             if not 0 <= s < n:
                 continue  # a copy of a gene reported from the middle copy, or cut at the view's edge
-            if end <= n:
-                cds = ((s, end),)
-            else:
-                cds = ((s, n), (0, end - n)) if t.strand == 1 else ((0, end - n), (s, n))
-            out.append(Call(replace(t, cds=cds), c.score))
+            segs = wrapped([(s, end)], n)
+            out.append(Call(replace(t, cds=tuple(segs if t.strand == 1 else segs[::-1])), c.score))
         return out
 
     def tracks(self, on_probs):
@@ -334,7 +339,8 @@ def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, de
 
 
 def _stream(model: GeneLSTM, genome: Genome, record: str, opts: PredictOptions, device: torch.device) -> RecordStream:
-    return RecordStream(model, genome, record, block=opts.window, device=device, bf16=opts.bf16)
+    return RecordStream(model, genome, record, block=opts.window, batch_size=opts.batch_size, device=device,
+                        bf16=opts.bf16)
 
 
 def _views(genome: Genome, opts: PredictOptions) -> list[Genome]:
@@ -468,7 +474,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     """
     watch = watch or Stopwatch()
     total = bases if bases is not None else sum(r.length for r in genome)
-    small = replace(opts, **opts.small)
+    small = opts.without_dialect(total)
     records = genome_evidence(model, genome, small if total < opts.adapt_min_bases else opts, device=device,
                               on_probs=on_probs, bar=bar, watch=watch)
 
@@ -506,6 +512,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         device: torch.device = torch.device("cpu"), progress: bool = True) -> int:
     """Predict genes for every record and write the outputs atomically; returns the number of genes."""
     original = genome
+    input_bases = sum(r.length for r in original)
     view = Circularized(genome, force=opts.circular) if opts.mode == "prokaryote" else None
     if view is not None and view.any:  # circular records: searched across their origin
         genome = view
@@ -525,14 +532,12 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:
             adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
-                                          watch=watch, bases=sum(r.length for r in original))
+                                          watch=watch, bases=input_bases)
             header += notes
         write_header(gff, original, header)
         prok = opts.mode == "prokaryote"
         short = None if on_probs or adapted is not None or prok else ShortRecords(model, genome, opts, device)
-        plain = replace(opts, **opts.small)  # the model's settings for decoding without a dialect
-        if sum(r.length for r in original) >= opts.adapt_min_bases:  # --no-adapt on a genome: one network
-            plain = replace(plain, rc_average=opts.rc_average)  # pass, as with self-training (2x faster)
+        plain = opts.without_dialect(input_bases)
         streamed = iter_evidence(model, genome, plain, device=device, on_probs=on_probs, bar=bar, watch=watch,
                                  only=lambda r: r.length <= opts.block) if prok and adapted is None else None
         for rec in genome:

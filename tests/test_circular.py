@@ -10,7 +10,8 @@ import pytest
 from genelstm.annotation import read_genome
 from genelstm.decode import Call
 from genelstm.genemodel import Transcript
-from genelstm.gff3 import unwrapped, write_genes, write_header
+from genelstm.genemodel import unwrapped
+from genelstm.gff3 import write_genes, write_header
 from genelstm.predict import Circularized
 from genelstm.sequence import MemoryGenome
 
