@@ -59,9 +59,13 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only overlap_3p,overlap_5p --write \
 		| tee benchmarks/results/tune_decoder.overlaps.txt
+	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
+		| tee benchmarks/results/start_choice.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt
+	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
+		| tee benchmarks/results/start_choice.txt
 
 $(MODEL_WORK)/stage2.pt: | setup
 	mkdir -p $(MODEL_WORK)

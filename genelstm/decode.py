@@ -62,7 +62,9 @@ class Evidence:
     ``cod[k, i]``: log P(base i is codon position k+1) - log P(base i is non-coding); ``start``/``stop``:
     log-odds of a start/stop codon beginning at i. Optional genome-specific terms learned by
     self-training (``selftrain``): ``coding_extra[i]`` is added once per codon beginning at i, and
-    ``start_extra[i]`` to a gene starting at i.
+    ``start_extra[i]`` to a gene starting at i. Choosing among the start codons a stop offers,
+    ``coding_extra`` counts ``choice_share`` of its weight (see selftrain.Weights.choice_share); the
+    gene's score, once its start is chosen, counts it fully.
     """
 
     cod: np.ndarray
@@ -73,6 +75,7 @@ class Evidence:
     #: ``coding_extra`` counts from this many bases after a gene's start: the first codons of real genes
     #: are atypical, and counting them would pull starts downstream
     extra_skip: int = 0
+    choice_share: float = 1.0
 
     def __len__(self) -> int:
         return self.cod.shape[1]
@@ -80,7 +83,7 @@ class Evidence:
     def slice(self, a: int, b: int) -> "Evidence":
         cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
         return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
-                        cut(self.start_extra), self.extra_skip)
+                        cut(self.start_extra), self.extra_skip, self.choice_share)
 
 
 def evidence_arrays(probs: Probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,7 +145,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
         ok = (complete | open3) & (ends - starts >= min_length)
         if ok.any():
             st, en, kk, cp = starts[ok], ends[ok], k[ok], complete[ok]
-            val = -S[st] - H[np.minimum(st + skip, en)] + start_lo[st]
+            # the start chosen per stop: the rest of each candidate's score (S[e], H[e], the stop) is shared
+            val = -S[st] - ev.choice_share * H[np.minimum(st + skip, en)] + start_lo[st]
             order = np.lexsort((-val, kk))
             first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
             for i in first:

@@ -133,7 +133,8 @@ def decoder_options(ck: dict) -> dict:
     default = selftrain.Weights()
     out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
                                              start=float(dec.get("adapt_start", default.start)),
-                                             skip=int(dec.get("adapt_skip", default.skip)))
+                                             skip=int(dec.get("adapt_skip", default.skip)),
+                                             choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)))
     if dec.get("priors"):
         out["priors"] = list(dec["priors"])
         out["prior_k"] = int(dec.get("prior_k", 1))

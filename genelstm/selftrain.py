@@ -68,11 +68,15 @@ class Dialect:
     start_usage: dict = field(default_factory=dict)  # codon -> share of fitted starts
     best_sd: str = ""  # motif and spacer most enriched, or "" when none is
     sd_share: float = 0.0  # share of fitted starts with that motif class
+    #: mean number of start codons in the open in-frame stretch upstream of a fitted start: how many longer
+    #: alternatives a start choice weighs, and so how far the genome-wide dicodon term can pull it
+    upstream_starts: float = 0.0
 
     def summary(self) -> str:
         usage = ", ".join(f"{k} {v:.2f}" for k, v in sorted(self.start_usage.items(), key=lambda kv: -kv[1]))
         sd = f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts" if self.best_sd else "no RBS motif enriched"
-        return f"{self.genes} genes fitted; GC {self.gc:.1%}; starts {usage}; {sd}"
+        return (f"{self.genes} genes fitted; GC {self.gc:.1%}; starts {usage}; {sd}; "
+                f"{self.upstream_starts:.1f} longer alternatives per start")
 
 
 def _sd_classes(c: np.ndarray) -> np.ndarray:
@@ -133,6 +137,14 @@ def _pwm_scores(c: np.ndarray, pwm: np.ndarray) -> np.ndarray:
     return out
 
 
+def _open_upstream(s: int, is_stop_frame: np.ndarray) -> int:
+    """Where the stop-free in-frame stretch upstream of a start at ``s`` begins."""
+    p = s
+    while p >= 3 and not is_stop_frame[p - 3]:
+        p -= 3
+    return p
+
+
 def _alternatives(c: np.ndarray, s: int, e: int, is_start: np.ndarray, is_stop_frame: np.ndarray,
                   min_length: int) -> list[int]:
     """Other start codons of the ORF ending at ``e``: in frame, after the previous stop, long enough."""
@@ -164,7 +176,7 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
     true_codon, alt_codon = np.zeros(64), np.zeros(64)
     true_sd, alt_sd = np.zeros(n_sd), np.zeros(n_sd)
     true_pwm, alt_pwm = np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0])), np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0]))
-    n_genes, gc_num, gc_den = 0, 0, 0
+    n_genes, gc_num, gc_den, n_up = 0, 0, 0, 0
     for x, genes in strands:
         st = _strand(x, table)
         c, ids, hx = st.c, st.ids, st.hx
@@ -179,6 +191,8 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
             n_genes += 1
             h = hx[s : e - 5 : 3]
             hex_gene += np.bincount(h[h >= 0], minlength=4096)
+            p = _open_upstream(s, st.is_stop)
+            n_up += int(st.is_start[p:s:3].sum())
             true_pos.append(s)
             alt_pos += _alternatives(c, s, e, st.is_start, st.is_stop, min_length)
         tp, ap = np.array(true_pos, np.int64), np.array(alt_pos, np.int64)
@@ -204,7 +218,7 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         best_sd = f"{SD_MOTIFS[best // len(SPACER_BINS)]} spacer {a}-{b}"
         share = float(true_sd[best] / max(true_sd.sum(), 1))
     return Dialect(hexamer, start_codon, sd, pwm, genes=n_genes, gc=gc_num / max(gc_den, 1), start_usage=usage,
-                   best_sd=best_sd, sd_share=share)
+                   best_sd=best_sd, sd_share=share, upstream_starts=n_up / max(n_genes, 1))
 
 
 def _most_enriched(true: np.ndarray, alt: np.ndarray) -> tuple[int, float]:
@@ -256,6 +270,20 @@ class Weights:
     start: float = 10.0  # per unit of start log-odds
     rounds: int = 4
     skip: int = 0  # bases after a start before dicodons count (see decode.Evidence.extra_skip)
+    #: choosing among a stop's start codons in genomes whose fitted starts have more than ``choice_ref``
+    #: start codons in the open stretch upstream (GC-rich genomes, where stops are rare): the dicodon sum
+    #: over that stretch is counted at (choice_ref / upstream_starts) ** 2 of its weight (0: always fully)
+    choice_ref: float = 0.0
+
+    def choice_share(self, d: "Dialect") -> float:
+        """The share of the dicodon term counted when choosing a stop's start (decode.Evidence.choice_share).
+
+        In genomes with long stop-free stretches upstream of genes, those stretches score like genes under
+        the genes-vs-genome dicodon table and its sum over them, which grows with their length, pulls
+        starts upstream (on the GC-rich training genomes 6-7 of 8 wrong starts were too long)."""
+        if not self.choice_ref or d.upstream_starts <= self.choice_ref:
+            return 1.0
+        return (self.choice_ref / d.upstream_starts) ** 2
 
 
 def strand_genes(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -312,7 +340,8 @@ def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: 
     for rid, (codes, (ef, er)) in records.items():
         f, r = strands[rid] if strands is not None else (codes, reverse_complement_codes(codes))
         ev = tuple(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
-                           weights.start * start_extra(c, dialect, table=table), weights.skip)
+                           weights.start * start_extra(c, dialect, table=table), weights.skip,
+                           weights.choice_share(dialect))
                    for c, e in ((f, ef), (r, er)))
         out[rid] = decode(rid, codes, ev)
     return out
@@ -326,8 +355,7 @@ def to_plain(d: Dialect, name: str) -> dict:
 
 
 def from_plain(p: dict) -> Dialect:
-    return Dialect(np.array(p["hexamer"]), np.array(p["start_codon"]), np.array(p["sd"]), np.array(p["pwm"]),
-                   genes=p["genes"], gc=p["gc"], start_usage=p["start_usage"], best_sd=p["best_sd"],
+    return Dialect(np.array(p["hexamer"]), np.array(p["start_codon"]), np.array(p["sd"]), np.array(p["pwm"]), genes=p["genes"], gc=p["gc"], start_usage=p["start_usage"], best_sd=p["best_sd"],
                    sd_share=p["sd_share"])
 
 

@@ -1,5 +1,6 @@
 """Per-genome self-training on a constructed genome whose true starts carry a Shine-Dalgarno motif."""
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -109,3 +110,44 @@ def test_sd_classes_and_pwm_scores_match_a_direct_reading():
     got = selftrain._pwm_scores(codes, pwm)[s]
     want = sum(pwm[codes[s + off], off - a] for off in range(a, b) if not 0 <= off <= 2 and 0 <= s + off < len(seq))
     assert got == pytest.approx(want)
+
+
+def _one_orf(up_codons: int = 30, body_codons: int = 40):
+    """A forward strand: an in-frame stop, padding, an upstream ATG, ``up_codons`` GCC codons, the true ATG, the body, TAA."""
+    seq = "TAA" + "CCC" * 4 + "ATG" + "GCC" * up_codons + "ATG" + "GCC" * body_codons + "TAA" + "CCC" * 5
+    up, down = 15, 15 + 3 + 3 * up_codons
+    return encode(seq)[0], up, down, len(seq) - 15
+
+
+@pytest.mark.parametrize("share, chosen", [(1.0, "up"), (0.5, "down")])
+def test_choice_share_discounts_the_dicodon_term_only_when_choosing_the_start(share, chosen):
+    from genelstm.decode import Evidence
+
+    codes, up, down, end = _one_orf()
+    n = len(codes)
+    extra = np.zeros(n)
+    extra[up:end - 3:3] = 1.0  # one unit per in-frame codon from the upstream ATG to the stop
+    start_extra = np.zeros(n)
+    start_extra[down] = 20.0  # the start evidence prefers the downstream ATG, by less than 30 codons' worth
+    fwd = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
+                   extra, start_extra, 0, share)
+    rev = Evidence(np.full((3, n), -5.0, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    calls = decode_evidence(codes, (fwd, rev), "r", block_start=0, record_length=n, start_weight=1.0)
+    assert len(calls) == 1
+    s = calls[0].transcript.cds[0][0]
+    assert s == (up if chosen == "up" else down)
+    # once chosen, the gene's score counts the dicodon term in full
+    assert calls[0].score == pytest.approx(extra[s:end:3].sum() + start_extra[s])
+
+
+def test_upstream_starts_counts_the_start_codons_of_the_open_stretch_and_sets_the_share():
+    body = "ATG" + "GCC" * 110 + "TAA"
+    seq = "CCC" * 3 + "TAA" + "CCC" + "ATG" + "CCC" + "GTG" + "CCC" + body + "CCC" * 3
+    codes, _ = encode(seq)
+    start = seq.index(body)
+    d = selftrain.fit([(codes, [(start, start + len(body))])])
+    assert d.genes == 1 and d.upstream_starts == 2.0  # ATG and GTG after the in-frame TAA
+    w = selftrain.Weights(choice_ref=2.6)
+    assert w.choice_share(d) == 1.0
+    assert w.choice_share(replace(d, upstream_starts=5.2)) == pytest.approx(0.25)
+    assert selftrain.Weights().choice_share(replace(d, upstream_starts=5.2)) == 1.0
