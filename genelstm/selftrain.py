@@ -280,7 +280,7 @@ class Weights:
 
         In genomes with long stop-free stretches upstream of genes, those stretches score like genes under
         the genes-vs-genome dicodon table and its sum over them, which grows with their length, pulls
-        starts upstream (on the GC-rich training genomes 6-7 of 8 wrong starts were too long)."""
+        starts upstream (on the two GC-richest training genomes 7 of 8 wrong starts were too long)."""
         if not self.choice_ref or d.upstream_starts <= self.choice_ref:
             return 1.0
         return (self.choice_ref / d.upstream_starts) ** 2
