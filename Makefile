@@ -61,6 +61,9 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 		| tee benchmarks/results/tune_decoder.overlaps.txt
 	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
 		| tee benchmarks/results/start_choice.txt
+	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
+		--start-from genelstm/models/prokaryote.pt --only adapt_start_parts --write \
+		| tee benchmarks/results/tune_decoder.start_parts.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt

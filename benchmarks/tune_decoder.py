@@ -87,10 +87,17 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "adapt_start": [192.0, 48.0, 96.0, 384.0],
     "codon_prior_weight": [100.0, 0.0, 30.0, 300.0],
     "adapt_skip": [30, 0, 60],
+    # multipliers of the start model's codon / Shine-Dalgarno / composition terms when a stop's start is chosen
+    "adapt_start_parts": [(1.0, 1.0, 1.0), (1.0, 2.0, 1.0), (2.0, 3.0, 1.0), (2.0, 4.0, 1.5), (3.0, 4.0, 1.5),
+                          (2.0, 6.0, 1.5), (2.0, 4.0, 2.0)],
     "min_score": [800.0, 0.0, 200.0, 1600.0, 3200.0],
     "overlap_3p": [60, 120, 200],  # opposite strands, 3' ends facing (Prodigal allows 200)
     "overlap_5p": [60, 0, 30],  # opposite strands, 5' ends facing
 }
+
+
+def _fmt(v) -> str:
+    return ",".join(f"{x:g}" for x in v) if isinstance(v, (tuple, list)) else f"{v:g}"
 
 
 def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
@@ -100,7 +107,9 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
                           overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
-                                                          skip=int(setting["adapt_skip"])))
+                                                          skip=int(setting["adapt_skip"]),
+                                                          start_parts=tuple(setting["adapt_start_parts"]),
+                                                          choice_ref=setting.get("adapt_choice_ref", 0.0)))
 
 
 def start_codon_usage(priors: list[dict], split: str) -> dict:
@@ -154,14 +163,15 @@ def main() -> None:
                for vg, recs in (data_rc if setting["rc_average"] else data)]
         stop, ss = float(np.mean([p[0] for p in per])), float(np.mean([p[1] for p in per]))
         cols = "\t".join(f"{a:.3f}/{b:.3f}" for a, b in per)
-        shown = "network only" if not adapt else " ".join(f"{k}={v:g}" for k, v in setting.items())
+        shown = "network only" if not adapt else " ".join(f"{k}={_fmt(v)}" for k, v in setting.items())
         print(f"{shown}\t{stop:.4f}\t{ss:.4f}\t{(stop + ss) / 2:.4f}\t{cols}", flush=True)
         return (stop + ss) / 2
 
     best = {k: v[0] for k, v in GRID.items()}
     if args.start_from:  # continue from settings chosen before (e.g. for the previous training stage)
         prev = checkpoint.read(args.start_from).get("decoder", {})
-        best.update({k: prev[k] for k in GRID if k in prev})
+        best.update({k: tuple(prev[k]) if isinstance(prev[k], list) else prev[k] for k in GRID if k in prev})
+        best["adapt_choice_ref"] = prev.get("adapt_choice_ref", 0.0)  # chosen by benchmarks/start_choice.py
     measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
     best_score = measure(best)
     for _ in range(0 if args.small_only else args.passes):
@@ -180,7 +190,8 @@ def main() -> None:
     if args.only:
         if args.write:
             payload = checkpoint.read(args.model)
-            payload["decoder"] = {**payload.get("decoder", {}), **{k: best[k] for k in only}}
+            payload["decoder"] = {**payload.get("decoder", {}),
+                                  **{k: list(best[k]) if isinstance(best[k], tuple) else best[k] for k in only}}
             checkpoint.atomic_save(payload, args.model)
             print(f"# written to {args.model}")
         return

@@ -63,8 +63,9 @@ class Evidence:
     log-odds of a start/stop codon beginning at i. Optional genome-specific terms learned by
     self-training (``selftrain``): ``coding_extra[i]`` is added once per codon beginning at i, and
     ``start_extra[i]`` to a gene starting at i. Choosing among the start codons a stop offers,
-    ``coding_extra`` counts ``choice_share`` of its weight (see selftrain.Weights.choice_share); the
-    gene's score, once its start is chosen, counts it fully.
+    ``coding_extra`` counts ``choice_share`` of its weight (see selftrain.Weights.choice_share) and
+    ``choice_start[i]`` is added to a start at i (selftrain.Weights.start_parts); the gene's score,
+    once its start is chosen, counts ``coding_extra`` in full and not ``choice_start``.
     """
 
     cod: np.ndarray
@@ -76,6 +77,7 @@ class Evidence:
     #: are atypical, and counting them would pull starts downstream
     extra_skip: int = 0
     choice_share: float = 1.0
+    choice_start: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.cod.shape[1]
@@ -83,7 +85,7 @@ class Evidence:
     def slice(self, a: int, b: int) -> "Evidence":
         cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
         return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
-                        cut(self.start_extra), self.extra_skip, self.choice_share)
+                        cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start))
 
 
 def evidence_arrays(probs: Probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,6 +149,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
             st, en, kk, cp = starts[ok], ends[ok], k[ok], complete[ok]
             # the start chosen per stop: the rest of each candidate's score (S[e], H[e], the stop) is shared
             val = -S[st] - ev.choice_share * H[np.minimum(st + skip, en)] + start_lo[st]
+            if ev.choice_start is not None:
+                val = val + ev.choice_start[st]
             order = np.lexsort((-val, kk))
             first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
             for i in first:

@@ -255,11 +255,16 @@ def coding_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
     return out
 
 
-def start_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
-    """Start log-odds (codon type + SD class + position composition) at every start codon, 0 elsewhere."""
+def start_terms(c, d: Dialect, *, table: int = 11) -> list[np.ndarray]:
+    """The start model's log-odds at every start codon, 0 elsewhere: codon type, SD class, composition."""
     st = _strand(c, table)
-    score = d.start_codon[np.maximum(st.ids, 0)] + d.sd[st.sd] + _pwm_scores(st.c, d.pwm)
-    return np.where(st.is_start, score, 0.0)
+    terms = [d.start_codon[np.maximum(st.ids, 0)], d.sd[st.sd], _pwm_scores(st.c, d.pwm)]
+    return [np.where(st.is_start, t, 0.0) for t in terms]
+
+
+def start_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
+    """The start model's naive-Bayes log-odds at every start codon (the sum of ``start_terms``)."""
+    return sum(start_terms(c, d, table=table))
 
 
 @dataclass
@@ -268,6 +273,9 @@ class Weights:
 
     coding: float = 1.0  # per dicodon log-odds
     start: float = 10.0  # per unit of start log-odds
+    #: choosing among a stop's start codons: multipliers of the start model's three terms (codon type,
+    #: Shine-Dalgarno class, composition); the gene's score counts their plain naive-Bayes sum (``start``)
+    start_parts: tuple[float, float, float] = (1.0, 1.0, 1.0)
     rounds: int = 4
     skip: int = 0  # bases after a start before dicodons count (see decode.Evidence.extra_skip)
     #: choosing among a stop's start codons in genomes whose fitted starts have more than ``choice_ref``
@@ -339,12 +347,17 @@ def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: 
     out = {}
     for rid, (codes, (ef, er)) in records.items():
         f, r = strands[rid] if strands is not None else (codes, reverse_complement_codes(codes))
-        ev = tuple(type(e)(e.cod, e.start, e.stop, weights.coding * coding_extra(c, dialect, table=table),
-                           weights.start * start_extra(c, dialect, table=table), weights.skip,
-                           weights.choice_share(dialect))
-                   for c, e in ((f, ef), (r, er)))
+        ev = tuple(with_dialect(e, c, dialect, weights, table) for c, e in ((f, ef), (r, er)))
         out[rid] = decode(rid, codes, ev)
     return out
+
+
+def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11):
+    """One strand's network evidence (decode.Evidence) with the dialect's terms, weighted by ``w``."""
+    terms = start_terms(c, d, table=table)
+    choice = [(p - 1.0) * w.start * t for p, t in zip(w.start_parts, terms) if p != 1.0]
+    return type(ev)(ev.cod, ev.start, ev.stop, w.coding * coding_extra(c, d, table=table), w.start * sum(terms),
+                    w.skip, w.choice_share(d), sum(choice) if choice else None)
 
 
 def to_plain(d: Dialect, name: str) -> dict:

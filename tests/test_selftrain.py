@@ -151,3 +151,42 @@ def test_upstream_starts_counts_the_start_codons_of_the_open_stretch_and_sets_th
     assert w.choice_share(d) == 1.0
     assert w.choice_share(replace(d, upstream_starts=5.2)) == pytest.approx(0.25)
     assert selftrain.Weights().choice_share(replace(d, upstream_starts=5.2)) == 1.0
+
+
+@pytest.mark.parametrize("boost, chosen", [(None, "up"), (4.0, "down")])
+def test_choice_start_weighs_in_the_start_choice_but_not_in_the_gene_score(boost, chosen):
+    from genelstm.decode import Evidence
+
+    codes, up, down, end = _one_orf(up_codons=10)
+    n = len(codes)
+    start_extra = np.zeros(n)
+    start_extra[up], start_extra[down] = 5.0, 3.0
+    choice = None
+    if boost is not None:
+        choice = np.zeros(n)
+        choice[down] = boost
+    fwd = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
+                   np.zeros(n), start_extra, 0, 1.0, choice)
+    rev = Evidence(np.full((3, n), -5.0, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    calls = decode_evidence(codes, (fwd, rev), "r", block_start=0, record_length=n, start_weight=1.0)
+    assert len(calls) == 1
+    s = calls[0].transcript.cds[0][0]
+    assert s == (up if chosen == "up" else down)
+    assert calls[0].score == pytest.approx(start_extra[s])
+
+
+def test_with_dialect_splits_the_start_model_between_score_and_choice():
+    from genelstm.decode import Evidence
+
+    genome, genes = _genome(3, n_genes=30)
+    codes, _ = encode(genome)
+    d = selftrain.fit([(codes, [(s, e) for s, _, e, _ in genes])])
+    n = len(codes)
+    ev = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    w = selftrain.Weights(start=7.0, start_parts=(2.0, 1.0, 0.5))
+    out = selftrain.with_dialect(ev, codes, d, w)
+    codon, sd, comp = selftrain.start_terms(codes, d)
+    assert np.abs(sd).max() > 0 and np.abs(comp).max() > 0
+    np.testing.assert_allclose(out.start_extra, 7.0 * selftrain.start_extra(codes, d))
+    np.testing.assert_allclose(out.choice_start, 7.0 * (1.0 * codon - 0.5 * comp))
+    assert selftrain.with_dialect(ev, codes, d, selftrain.Weights()).choice_start is None
