@@ -20,7 +20,7 @@ from collections import deque
 
 import numpy as np
 
-from .alphabet import codon_table, reverse_complement_codes
+from .alphabet import EUKARYOTE_STARTS, codon_table, reverse_complement_codes
 from .decode import EPS, Call, _codon_ids, _ids, _logit
 from .genemodel import Transcript
 from .probs import Probs
@@ -95,10 +95,10 @@ class _Sweep:
 
     def _site_masks(self, events: np.ndarray, table: int, site_threshold: float) -> None:
         c, n = self.c, self.n
-        starts_set, stops_set = codon_table(table)
+        _, stops_set = codon_table(table)
         ids = _codon_ids(c)
         self.stop_ids = set(int(i) for i in _ids(stops_set))
-        self.is_start = np.isin(ids, _ids(starts_set)) & (events[_S] > site_threshold)
+        self.is_start = np.isin(ids, _ids(EUKARYOTE_STARTS)) & (events[_S] > site_threshold)
         self.is_stop = np.isin(ids, _ids(stops_set))
         din = np.full(n, -1, np.int64)
         din[:-1] = np.where((c[:-1] < 4) & (c[1:] < 4), c[:-1].astype(np.int64) * 4 + c[1:], -1)
@@ -244,6 +244,8 @@ def _trace(ptr, min_score: float) -> list[tuple[float, list[tuple[int, int]], bo
 def decode_eukaryote(codes: np.ndarray, probs: Probs, record: str, *, record_length: int, table: int = 1,
                      min_score: float = 0.0, min_exon: int = 3, min_intron: int = 20,
                      site_threshold: float = 0.01) -> list[Call]:
+    """Genes in the block ``probs`` covers (``codes`` are its bases); genes start with ATG
+    (alphabet.EUKARYOTE_STARTS), their stops are the translation table's."""
     n = probs.end - probs.start
     calls: list[Call] = []
     for strand in (1, -1):

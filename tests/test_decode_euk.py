@@ -4,12 +4,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genelstm.alphabet import codon_table, encode, reverse_complement
+from genelstm.alphabet import EUKARYOTE_STARTS, codon_table, encode, reverse_complement
 from genelstm.decode_euk import decode_eukaryote
 from genelstm.labels import CDS1, EVENTS, INTERGENIC, INTRON, REGIONS
 from genelstm.probs import Probs
 
-STARTS, STOPS = codon_table(1)
+_, STOPS = codon_table(1)
+STARTS = EUKARYOTE_STARTS  # not the table's alternative initiation codons (TTG, CTG)
 MIN_EXON, MIN_INTRON = 3, 20
 
 
@@ -140,3 +141,17 @@ def test_a_gene_with_a_long_intron_across_block_boundaries_is_found_whole():
     assert exons[0][0] < 3000 < 6000 < exons[1][0]  # the gene spans the boundaries at 3 and 6 kb
     assert [c.transcript.cds for c in calls(8000)] == [tuple(exons)]
     assert tuple(exons) not in [c.transcript.cds for c in calls(500)]
+
+
+def test_genes_start_with_atg_not_the_tables_alternative_initiation_codons():
+    """A CTG in frame upstream of the ATG, inside what the network calls coding and with a strong start
+    event: table 1 lists CTG as a start, but a eukaryotic gene begins at the ATG."""
+    pad = 50
+    seq = "C" * (pad - 3) + "TAG" + "CTG" + "GCA" * 10 + "ATG" + "GCA" * 30 + "TAG" + "C" * pad
+    n = len(seq)
+    ctg, atg, end = pad, pad + 33, n - pad
+    probs = _oracle(n, [(ctg, end)])  # coding from the CTG on, the strongest start event there
+    probs.events[0, EVENTS.index("start"), atg] = 0.5
+    codes, _ = encode(seq)
+    calls = decode_eukaryote(codes, probs, "r", record_length=n, table=1)
+    assert [c.transcript.cds for c in calls] == [((atg, end),)]
