@@ -12,7 +12,10 @@ the evidence and the genome its dialect, fitted from the calls of the previous r
   and leaderless starts, where the SD table learns nothing).
 
 Everything is naive-Bayes log-odds with pseudocounts, so a genome without a Shine-Dalgarno simply
-learns near-zero SD weights. numpy only: the decoder never needs torch.
+learns near-zero SD weights. Choosing among the start codons a stop offers is weighed apart from the
+gene's score (``Weights.start_parts``, ``Weights.choice_share``): the SD term counts more there, and in
+genomes with long stop-free stretches upstream of genes the dicodon term counts less. numpy only: the
+decoder never needs torch.
 """
 from __future__ import annotations
 
@@ -368,7 +371,8 @@ def to_plain(d: Dialect, name: str) -> dict:
 
 
 def from_plain(p: dict) -> Dialect:
-    return Dialect(np.array(p["hexamer"]), np.array(p["start_codon"]), np.array(p["sd"]), np.array(p["pwm"]), genes=p["genes"], gc=p["gc"], start_usage=p["start_usage"], best_sd=p["best_sd"],
+    return Dialect(np.array(p["hexamer"]), np.array(p["start_codon"]), np.array(p["sd"]), np.array(p["pwm"]),
+                   genes=p["genes"], gc=p["gc"], start_usage=p["start_usage"], best_sd=p["best_sd"],
                    sd_share=p["sd_share"])
 
 
