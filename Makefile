@@ -64,6 +64,9 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only adapt_start_parts --write \
 		| tee benchmarks/results/tune_decoder.start_parts.txt
+	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
+		--start-from genelstm/models/prokaryote.pt --only adapt_start,start_weight,codon_prior_weight --write \
+		| tee benchmarks/results/tune_decoder.retune.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt

@@ -190,8 +190,12 @@ def main() -> None:
     if args.only:
         if args.write:
             payload = checkpoint.read(args.model)
-            payload["decoder"] = {**payload.get("decoder", {}),
-                                  **{k: list(best[k]) if isinstance(best[k], tuple) else best[k] for k in only}}
+            dec = payload.get("decoder", {})
+            if "start_weight" in only and dec.get("small") and "start_weight" not in dec["small"]:
+                # this search decoded with self-training only: the network-only paths (--no-adapt, inputs
+                # under 20 kb) keep the start weight their own settings were chosen with
+                dec["small"] = {**dec["small"], "start_weight": dec.get("start_weight", best["start_weight"])}
+            payload["decoder"] = {**dec, **{k: list(best[k]) if isinstance(best[k], tuple) else best[k] for k in only}}
             checkpoint.atomic_save(payload, args.model)
             print(f"# written to {args.model}")
         return

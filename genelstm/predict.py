@@ -72,7 +72,8 @@ class PredictOptions:
     prior_k: int = 1  # how many of the closest-GC corpus dialects are averaged
     small_scale: float = 1.0  # a borrowed dialect counts this much of a fitted one
     #: decoder settings for the network without a fitted dialect -- inputs under adapt_min_bases and
-    #: --no-adapt (min_score, coding_weight, codon_prior_weight; chosen on small pieces of validation genomes)
+    #: --no-adapt (min_score, coding_weight, codon_prior_weight, start_weight; chosen on small pieces of validation
+    #: genomes, or kept from before a self-training-only search)
     small: dict = field(default_factory=dict)
     #: start-codon type prior: weight x log(share of the corpus's starts) per translation table
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
