@@ -81,7 +81,7 @@ def small_pieces(data, sizes=(8_000, 15_000), count: int = 6):
 
 GRID = {  # candidate values per decoder setting; coordinate ascent from the first value of each
     "rc_average": [False, True],
-    "start_weight": [32.0, 8.0, 16.0, 64.0, 128.0],
+    "start_weight": [32.0, 8.0, 16.0, 64.0, 128.0, 256.0],
     "coding_weight": [1.0, 0.25, 0.5, 2.0],
     "adapt_coding": [128.0, 32.0, 64.0, 256.0, 512.0],
     "adapt_start": [192.0, 48.0, 96.0, 384.0],
