@@ -22,7 +22,7 @@ from . import __version__
 from .alphabet import codon_table
 from .atomic import atomic_text
 from . import selftrain
-from .decode import START_WEIGHT, Call, _ids, decode_evidence, decode_prokaryote, evidence_arrays, oriented
+from .decode import START_WEIGHT, Call, _ids, decode_evidence, evidence_arrays, oriented, strand_evidence
 from .decode_euk import decode_eukaryote
 from .genemodel import wrapped
 from .gff3 import escape_seqid, unwrapped_span, write_genes, write_header
@@ -180,11 +180,9 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
             block_calls = decode_eukaryote(codes, probs, record, record_length=length, table=opts.table,
                                            min_score=opts.min_score, min_exon=opts.min_exon,
                                            min_intron=opts.min_intron)
-        else:
-            block_calls = decode_prokaryote(codes, probs, record, record_length=length, table=opts.table,
-                                            min_length=opts.min_length, min_score=opts.min_score,
-                                            max_overlap=opts.max_overlap, start_weight=opts.start_weight)
-        calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
+            calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
+        else:  # the decoder of every other prokaryote path, with all of the options' settings
+            calls += _decode_block(record, codes, strand_evidence(probs), a, length, (core_a, core_b), opts)
         del probs, codes
         _release_memory()
         if bar is not None:
