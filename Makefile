@@ -39,7 +39,7 @@ demo: setup
 # Retrain the bundled prokaryote model from ../shared/data/prokaryotes with the leave-clade-out split in
 # benchmarks/splits/prokaryotes.tsv. Stages 1-2 ran on 2 CPU cores (about 75 minutes), stages 3-4 on one
 # H200 GPU (about 10 minutes; stage 3 shared the GPU with the architecture comparison of
-# benchmarks/gpu_session.sh). Each stage continues the last with a fresh warm-up; the epoch is chosen by
+# benchmarks/gpu_session.sh as of commit 010577e). Each stage continues the last with a fresh warm-up; the epoch is chosen by
 # gene-level F1 on the validation genomes, and after the last stage benchmarks/tune_decoder.py chooses the
 # decoder's settings on the same genomes. Stages 3-4 stop on a wall-clock budget (--max-minutes), so they
 # are not bit-reproducible; `make bundled-model-cpu` stops after stage 2 and tunes that instead.

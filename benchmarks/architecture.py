@@ -71,20 +71,25 @@ def train(args) -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     for name in _names(args.variants):
-        cfg = _config(name, args, epochs=1, steps_per_epoch=args.steps, warmup_steps=max(1, args.steps // 10),
-                      max_minutes=args.max_minutes)
+        cfg = _config(name, args, epochs=args.evals, steps_per_epoch=-(-args.steps // args.evals),
+                      max_steps=args.steps, warmup_steps=max(1, args.steps // 10), max_minutes=args.max_minutes,
+                      patience=args.evals)
         torch.manual_seed(cfg.seed)
         model = GeneLSTM(cfg.model).to(device)
         t0 = time.time()
-        best = fit(model, cfg, train_tracks, val_tracks, data, work / f"{name}.pt", progress=False, device=device,
-                   gene_val=gene_val)
-        row = {"variant": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in VARIANTS[name].items()},
+        out = work / f"{name}.seed{args.seed}.pt"
+        best = fit(model, cfg, train_tracks, val_tracks, data, out, progress=False, device=device, gene_val=gene_val)
+        curve = [json.loads(ln) for ln in open(out.with_suffix(".metrics.jsonl")) if ln.strip()]
+        row = {"variant": name, "seed": args.seed,
+               "options": {k: list(v) if isinstance(v, tuple) else v for k, v in VARIANTS[name].items()},
                "parameters": sum(p.numel() for p in model.parameters()), "steps": best.get("step"),
                "batch_size": args.batch_size, "window": cfg.window,
                "bases": (best.get("step") or 0) * args.batch_size * cfg.window,
                "wall_s": round(time.time() - t0, 1), "device": str(device)}
         row.update({k: best.get(k) for k in ("val_gene_stop_f1", "val_gene_start_stop_f1", "val_strand_confusion",
                                              "val_coding_f1", "val_bits_per_base")})
+        row["curve"] = [{k: r.get(k) for k in ("step", "val_gene_stop_f1", "val_gene_start_stop_f1",
+                                                "val_strand_confusion")} for r in curve]
         with open(args.out, "a") as fh:
             fh.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
@@ -131,22 +136,22 @@ def speed(args) -> None:
 
 def table(args) -> None:
     rows = [json.loads(ln) for f in args.results for ln in open(f) if ln.strip()]
-    fast = {}  # alone, at the batch size the variants trained with
+    fast, speed_bs = {}, None  # alone, at the batch size the variants trained with if it was timed
     if args.speed and rows:
-        for ln in open(args.speed):
-            r = json.loads(ln) if ln.strip() else None
-            if r and r["batch_size"] == rows[0]["batch_size"]:
-                fast[r["variant"]] = r["bases_per_s"]
-    print("| variant | parameters | training bases | val stop F1 | val start+stop F1 | strand confusion | bits/base | "
-          "train bases/s (alone) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        timed = [json.loads(ln) for ln in open(args.speed) if ln.strip()]
+        sizes = [r["batch_size"] for r in timed]
+        speed_bs = rows[0]["batch_size"] if rows[0]["batch_size"] in sizes else max(set(sizes), key=sizes.count)
+        fast = {r["variant"]: r["bases_per_s"] for r in timed if r["batch_size"] == speed_bs}
+    print("| variant | seed | parameters | steps (best) | val stop F1 | val start+stop F1 | strand confusion | "
+          f"bits/base | train bases/s (alone, batch {speed_bs}) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in sorted(rows, key=lambda r: -(r["val_gene_stop_f1"] or 0)):
         sp = f"{fast[r['variant']] / 1e6:.2f} M" if r["variant"] in fast else "-"
-        print(f"| {r['variant']} | {r['parameters']:,} | {r['bases'] / 1e6:.0f} M | {r['val_gene_stop_f1']:.3f} | {r['val_gene_start_stop_f1']:.3f} "
-              f"| {100 * r['val_strand_confusion']:.1f}% | {r['val_bits_per_base']:.3f} | {sp} |")
+        print(f"| {r['variant']} | {r.get('seed', 0)} | {r['parameters']:,} | {r['steps']} | {r['val_gene_stop_f1']:.3f} "
+              f"| {r['val_gene_start_stop_f1']:.3f} | {100 * r['val_strand_confusion']:.1f}% | {r['val_bits_per_base']:.3f} | {sp} |")
     if rows:
         r = rows[0]
-        print(f"\nEach from scratch, seed 0, batches of {r['batch_size']} x {r['window']} bases, on {r['device']}.")
+        print(f"\nEach from scratch with the seed shown, batches of {r['batch_size']} x {r['window']} bases, on {r['device']}.")
 
 
 def main() -> None:
@@ -168,6 +173,7 @@ def main() -> None:
         p.add_argument("--work", default=str(ROOT / "benchmarks/results/architecture"))
         p.add_argument("--out", required=True)
         p.add_argument("--max-minutes", type=float, help="train: cap per variant (the step count may then differ)")
+        p.add_argument("--evals", type=int, default=1, help="train: validations per run, evenly spaced; the best counts")
     p = sub.add_parser("table")
     p.add_argument("results", nargs="+")
     p.add_argument("--speed")

@@ -132,7 +132,8 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (best epoch).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file with any of these options.")
 @click.option("--objective", type=click.Choice(["tag", "lm", "both"]), help="Gene tagging, next-base modelling, or both [both].")
-@click.option("--init", type=click.Path(dir_okay=False), help="Start from this checkpoint's weights (fine-tuning).")
+@click.option("--init", type=click.Path(dir_okay=False), help="Start from this checkpoint's weights and architecture (fine-tuning); --offset-heads and "
+                   "--attention are added to it starting as the identity.")
 @click.option("--epochs", type=click.IntRange(1), help="Epochs [10].")
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after this many optimiser steps.")
 @click.option("--max-minutes", type=click.FloatRange(0, min_open=True),

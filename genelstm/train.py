@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from . import checkpoint
 from .annotation import AnnotatedGenome, load_all
-from .config import TrainConfig
+from .config import ModelConfig, TrainConfig
 from . import distributed
 from .device import pick_device, set_threads
 from .dataset import Tracks, cut, random_picks, tracks_of
@@ -160,7 +160,7 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
     if distributed.from_environment(device):  # started by torchrun: one process per GPU (or CPU worker)
         device = distributed.local_device(device)
     if init:
-        cfg.model = checkpoint.model_config_of(init)
+        cfg.model = _grown(checkpoint.model_config_of(init), cfg.model)
     gene_val: list = []
     if inputs.corpus:
         train_tracks, val_tracks, gene_val, data = prepare_corpus(cfg, inputs)
@@ -172,10 +172,35 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
     model = GeneLSTM(cfg.model).to(device)
     if init:
         init_model, _, _ = checkpoint.load_model(init)
-        model.load_state_dict(init_model.state_dict())
+        grow_from(model, init_model)
         data["init"] = os.path.basename(str(init))
     return fit(model, cfg, train_tracks, val_tracks, data, output, metrics_path=metrics_path, resume=resume,
                progress=progress, device=device, gene_val=gene_val)
+
+
+def _grown(base: ModelConfig, asked: ModelConfig) -> ModelConfig:
+    """The architecture of a fine-tuning run: the initial checkpoint's, plus the two additions that can
+    start as the identity (offset heads and a local attention layer) when this run asks for them."""
+    base.offset_heads = base.offset_heads or asked.offset_heads
+    base.attention = base.attention or asked.attention
+    return base
+
+
+def grow_from(model: GeneLSTM, init: GeneLSTM) -> None:
+    """Load ``init``'s weights into ``model``, which may have offset heads or attention that ``init``
+    lacks. Those start as the identity (offsets zero, the attention's output projection zero), so the
+    grown model computes exactly what ``init`` did and training starts from its quality."""
+    missing, unexpected = model.load_state_dict(init.state_dict(), strict=False)
+    new = [k for k in missing if k == "offset" or k.startswith("attn.")]
+    if unexpected or len(new) != len(missing):
+        raise ValueError(f"cannot grow this checkpoint: missing {sorted(set(missing) - set(new))}, "
+                         f"unexpected {sorted(unexpected)}")
+    with torch.no_grad():
+        if "offset" in new:
+            model.offset.zero_()
+        if any(k.startswith("attn.") for k in new):
+            model.attn.proj.weight.zero_()
+            model.attn.proj.bias.zero_()
 
 
 def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list, data: dict,

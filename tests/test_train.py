@@ -167,3 +167,43 @@ def test_corpus_genomes_are_cached_in_parallel_processes(tmp_path):
     lengths = [sum(r.length for r in load(data / e.file).genome) for e in entries]
     assert [s["bases"] for s in summary] == lengths and lengths[0] == 5386
     assert sum(t.length for t in tracks) == sum(lengths)
+
+
+def test_growing_a_trained_model_starts_from_exactly_its_outputs(tmp_path):
+    """--init with --offset-heads/--attention adds layers that start as the identity: the grown model's
+    logits equal the initial model's, and fine-tuning then trains the new parameters."""
+    from genelstm.model import GeneLSTM
+    from genelstm.train import grow_from
+
+    _train_small(tmp_path, "m")
+    init, cfg, _ = checkpoint.load_model(tmp_path / "m.pt")
+    torch.manual_seed(0)
+    for extra in ({"offset_heads": True}, {"attention": 2}, {"offset_heads": True, "attention": 2}):
+        grown_cfg = load_config(None, {**SMALL, **extra}).model
+        grown = GeneLSTM(grown_cfg)
+        torch.nn.init.normal_(grown.attn.proj.weight) if grown.attn is not None else None
+        grow_from(grown, init)
+        grown.eval()
+        codes = torch.randint(0, 4, (2, 540))
+        soft = torch.zeros_like(codes)
+        with torch.no_grad():
+            a, b = init(codes, soft), grown(codes, soft)
+        for k in a:
+            assert torch.equal(a[k], b[k]), (extra, k)
+    cfg2 = small_cfg(epochs=1, steps_per_epoch=3, offset_heads=True, attention=2)
+    cfg2.val_records = ["synth2"]
+    inputs = TrainInputs([str(TEST_DATA / "synthetic_prok.fa")], [str(TEST_DATA / "synthetic_prok.gff3")])
+    run(cfg2, inputs, tmp_path / "grown.pt", init=tmp_path / "m.pt", progress=False)
+    model, cfg3, _ = checkpoint.load_model(tmp_path / "grown.pt")
+    assert cfg3.model.offset_heads and cfg3.model.attention == 2 and cfg3.model.hidden == 16
+    assert model.offset.abs().sum() > 0 and model.attn.proj.weight.abs().sum() > 0
+
+
+def test_growing_refuses_a_different_architecture(tmp_path):
+    from genelstm.model import GeneLSTM
+    from genelstm.train import grow_from
+
+    _train_small(tmp_path, "m")
+    init, _, _ = checkpoint.load_model(tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="cannot grow"):
+        grow_from(GeneLSTM(load_config(None, {**SMALL, "layers": 2}).model), init)
