@@ -93,6 +93,9 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "min_score": [800.0, 0.0, 200.0, 1600.0, 3200.0],
     "overlap_3p": [60, 120, 200],  # opposite strands, 3' ends facing (Prodigal allows 200)
     "overlap_5p": [60, 0, 30],  # opposite strands, 5' ends facing
+    # gene-length prior: (weight, length) -- a gene shorter than length loses up to weight from its score
+    "length_prior": [(0.0, 240.0), (800.0, 300.0), (1600.0, 240.0), (1600.0, 300.0), (3200.0, 240.0),
+                     (800.0, 180.0)],
 }
 
 
@@ -106,6 +109,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           coding_weight=setting["coding_weight"],
                           start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
                           overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
+                          length_prior=tuple(setting["length_prior"]),
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"]),
                                                           start_parts=tuple(setting["adapt_start_parts"]),
@@ -191,10 +195,12 @@ def main() -> None:
         if args.write:
             payload = checkpoint.read(args.model)
             dec = payload.get("decoder", {})
-            if "start_weight" in only and dec.get("small") and "start_weight" not in dec["small"]:
-                # this search decoded with self-training only: the network-only paths (--no-adapt, inputs
-                # under 20 kb) keep the start weight their own settings were chosen with
-                dec["small"] = {**dec["small"], "start_weight": dec.get("start_weight", best["start_weight"])}
+            for key, old in (("start_weight", dec.get("start_weight", best["start_weight"])),
+                             ("length_prior", dec.get("length_prior", list(GRID["length_prior"][0])))):
+                if key in only and dec.get("small") and key not in dec["small"]:
+                    # this search decoded with self-training only: the network-only paths (--no-adapt,
+                    # inputs under 20 kb) keep the value their own settings were chosen with
+                    dec["small"] = {**dec["small"], key: old}
             payload["decoder"] = {**dec, **{k: list(best[k]) if isinstance(best[k], tuple) else best[k] for k in only}}
             checkpoint.atomic_save(payload, args.model)
             print(f"# written to {args.model}")

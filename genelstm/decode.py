@@ -6,7 +6,8 @@ codons, an in-frame stop -- at least ``min_length`` long; genes may overlap by a
 log P(non-coding), plus the log-odds of the start (weighted, see START_WEIGHT) and stop events at its ends. For each stop the
 best-scoring start is taken, then the set of genes with the largest total score is found exactly by
 weighted interval scheduling. ``min_score`` is the one knob: raise it for precision, lower it for
-sensitivity. ORFs cut by a record end are kept as partial genes.
+sensitivity; a gene-length prior (``length_prior``) raises it further for short genes, where most
+open reading frames are not genes. ORFs cut by a record end are kept as partial genes.
 """
 from __future__ import annotations
 
@@ -227,8 +228,14 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                     record_length: int, table: int = 11, min_length: int = 90, min_score: float = 0.0,
                     max_overlap: int = 60, overlap_3p: int | None = None, overlap_5p: int | None = None,
                     start_weight: float = START_WEIGHT,
-                    codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0) -> list[Call]:
-    """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence."""
+                    codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0,
+                    length_prior: tuple[float, float] = (0.0, 1.0)) -> list[Call]:
+    """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence.
+
+    ``length_prior`` (weight, length): a gene shorter than ``length`` bases loses weight x (1 - its
+    length / length) from its score, once its start is chosen.
+    """
+    short_w, short_len = length_prior
     n = len(codes)
     at_start, at_end = block_start == 0, block_start + n == record_length
     cands: list[tuple[int, int, float, int, bool, bool]] = []
@@ -240,6 +247,8 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
                                                start_weight=start_weight, codon_bonus=codon_bonus,
                                                coding_weight=coding_weight):
+            if short_w and e - s < short_len:
+                score -= short_w * (1.0 - (e - s) / short_len)
             if score <= min_score:  # the selection maximises the total of (score - min_score)
                 continue
             if strand == -1:

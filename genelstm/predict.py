@@ -79,6 +79,8 @@ class PredictOptions:
     #: (checkpoint ``decoder.start_codon_usage``: {table: {codon: share}})
     start_codon_usage: dict = field(default_factory=dict)
     codon_prior_weight: float = 0.0
+    #: gene-length prior (weight, length): genes shorter than length lose up to weight from their score
+    length_prior: tuple[float, float] = (0.0, 1.0)
 
     def without_dialect(self, bases: int) -> "PredictOptions":
         """The settings for decoding an input of ``bases`` without a fitted dialect (``--no-adapt``, or
@@ -128,6 +130,8 @@ def decoder_options(ck: dict) -> dict:
             out[key] = float(dec[key])
     if "rc_average" in dec:
         out["rc_average"] = bool(dec["rc_average"])
+    if "length_prior" in dec:
+        out["length_prior"] = tuple(float(x) for x in dec["length_prior"])
     for key in ("max_overlap", "overlap_3p", "overlap_5p"):
         if key in dec:
             out[key] = int(dec[key])
@@ -143,7 +147,8 @@ def decoder_options(ck: dict) -> dict:
         out["prior_k"] = int(dec.get("prior_k", 1))
         out["small_scale"] = float(dec.get("small_scale", 1.0))
     if dec.get("small"):
-        out["small"] = {k: (bool(v) if k == "rc_average" else float(v)) for k, v in dec["small"].items()}
+        out["small"] = {k: (bool(v) if k == "rc_average" else tuple(float(x) for x in v) if isinstance(v, list)
+                            else float(v)) for k, v in dec["small"].items()}
     if dec.get("start_codon_usage"):
         out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
@@ -460,7 +465,7 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
                             min_length=opts.min_length, min_score=opts.min_score, max_overlap=opts.max_overlap,
                             overlap_3p=opts.overlap_3p, overlap_5p=opts.overlap_5p,
                             start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
-                            coding_weight=opts.coding_weight)
+                            coding_weight=opts.coding_weight, length_prior=opts.length_prior)
     return [c for c in block if core[0] <= c.transcript.start < core[1]]
 
 

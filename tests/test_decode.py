@@ -4,7 +4,7 @@ import pytest
 
 from genelstm import synthetic
 from genelstm.alphabet import encode
-from genelstm.decode import decode_prokaryote, select
+from genelstm.decode import decode_evidence, decode_prokaryote, select, strand_evidence
 from genelstm.probs import Probs
 from genelstm.labels import EVENTS, REGIONS, label_record
 
@@ -45,6 +45,29 @@ def test_partial_genes_at_record_ends():
     calls = decode_prokaryote(codes, oracle(lab, 0.05), "synth1", record_length=len(sub))
     first = min(calls, key=lambda c: c.transcript.start).transcript
     assert first.partial5 and first.cds[0][1] == e - cut and first.cds[0][0] == truth.phase
+
+
+def test_length_prior_lowers_only_short_genes_by_exactly_its_amount():
+    g = synthetic.make(3, records=1, length=9000, genes_per_record=6)
+    seq = g.sequences["synth1"]
+    codes, _ = encode(seq)
+    ev = strand_evidence(oracle(label_record(len(seq), g.transcripts), noise=0.05))
+
+    def calls(prior):
+        got = decode_evidence(codes, ev, "synth1", block_start=0, record_length=len(seq), length_prior=prior)
+        return {(c.transcript.strand, c.transcript.cds): c.score for c in got}
+
+    plain = calls((0.0, 1.0))
+    lengths = sorted(e - s for (_, ((s, e),)) in plain)
+    assert len(plain) == 6 and lengths[0] < lengths[-1]
+    cut = (lengths[0] + lengths[-1]) / 2
+    gently = calls((1.0, cut))
+    assert gently.keys() == plain.keys()
+    for key, score in plain.items():
+        length = key[1][0][1] - key[1][0][0]
+        assert gently[key] == pytest.approx(score - (1 - length / cut if length < cut else 0.0))
+    hard = calls((1e9, cut))  # no short gene can pay this: only the long ones stay, unchanged
+    assert hard == {k: v for k, v in plain.items() if k[1][0][1] - k[1][0][0] >= cut} and hard
 
 
 def test_select_allows_small_overlaps_only():
