@@ -123,20 +123,20 @@ def _pwm_counts(c: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pwm_scores(c: np.ndarray, pwm: np.ndarray) -> np.ndarray:
-    """Per position s: the sum of ``pwm`` over the bases around a start at s."""
+def _pwm_scores(c: np.ndarray, pwm: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """For each start position in ``at``: the sum of ``pwm`` over the bases around it (bases past the
+    sequence's ends and Ns score 0). Only start codons are scored: a tenth of the positions."""
     n = len(c)
-    out = np.zeros(n)
+    out = np.zeros(len(at))
     a, b = PWM_SPAN
     table = np.vstack([pwm, np.zeros((1, pwm.shape[1]))])  # row 4: N scores 0
     cc = np.minimum(c, 4).astype(np.int64)
     for j, off in enumerate(range(a, b)):
-        if 0 <= off <= 2 or abs(off) >= n:
+        if 0 <= off <= 2:
             continue
-        if off < 0:
-            out[-off:] += table[cc[: n + off], j]
-        else:
-            out[: n - off] += table[cc[off:], j]
+        p = at + off
+        ok = (p >= 0) & (p < n)
+        out[ok] += table[cc[p[ok]], j]
     return out
 
 
@@ -261,8 +261,13 @@ def coding_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
 def start_terms(c, d: Dialect, *, table: int = 11) -> list[np.ndarray]:
     """The start model's log-odds at every start codon, 0 elsewhere: codon type, SD class, composition."""
     st = _strand(c, table)
-    terms = [d.start_codon[np.maximum(st.ids, 0)], d.sd[st.sd], _pwm_scores(st.c, d.pwm)]
-    return [np.where(st.is_start, t, 0.0) for t in terms]
+    at = np.flatnonzero(st.is_start)
+    out = []
+    for values in (d.start_codon[st.ids[at]], d.sd[st.sd[at]], _pwm_scores(st.c, d.pwm, at)):
+        term = np.zeros(len(st.c))
+        term[at] = values
+        out.append(term)
+    return out
 
 
 def start_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:

@@ -107,9 +107,11 @@ def test_sd_classes_and_pwm_scores_match_a_direct_reading():
     assert cls[s] == selftrain.SD_MOTIFS.index("AGGAGG") * len(selftrain.SPACER_BINS) + 1  # spacer 8: bin 5-10
     a, b = selftrain.PWM_SPAN
     pwm = np.arange(4 * (b - a), dtype=float).reshape(4, b - a)
-    got = selftrain._pwm_scores(codes, pwm)[s]
-    want = sum(pwm[codes[s + off], off - a] for off in range(a, b) if not 0 <= off <= 2 and 0 <= s + off < len(seq))
-    assert got == pytest.approx(want)
+    for at in (s, 2, len(seq) - 3):  # a start codon in the middle and near both ends
+        got = selftrain._pwm_scores(codes, pwm, np.array([at]))[0]
+        want = sum(pwm[codes[at + off], off - a] for off in range(a, b)
+                   if not 0 <= off <= 2 and 0 <= at + off < len(seq) and codes[at + off] < 4)
+        assert got == pytest.approx(want)
 
 
 def _one_orf(up_codons: int = 30, body_codons: int = 40):
