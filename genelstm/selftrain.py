@@ -140,29 +140,38 @@ def _pwm_scores(c: np.ndarray, pwm: np.ndarray, at: np.ndarray) -> np.ndarray:
     return out
 
 
-def _open_upstream(s: int, is_stop_frame: np.ndarray) -> int:
-    """Where the stop-free in-frame stretch upstream of a start at ``s`` begins."""
-    p = s
-    while p >= 3 and not is_stop_frame[p - 3]:
-        p -= 3
-    return p
-
-
-def _alternatives(c: np.ndarray, s: int, e: int, is_start: np.ndarray, is_stop_frame: np.ndarray,
-                  min_length: int) -> list[int]:
-    """Other start codons of the ORF ending at ``e``: in frame, after the previous stop, long enough."""
-    out = []
-    p = s - 3
-    while p >= 0 and not is_stop_frame[p]:
-        if is_start[p]:
-            out.append(p)
-        p -= 3
-    p = s + 3
-    while p < e - 3 and p <= e - min_length:
-        if is_start[p]:
-            out.append(p)
-        p += 3
-    return out
+def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, min_length: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """For genes (k, 2) of (start, end) on one strand: (the other start codons of each gene's ORF -- in
+    frame, after the previous in-frame stop, leaving at least ``min_length`` bases --, and per gene the
+    number of start codons in the stop-free in-frame stretch upstream of its start)."""
+    n = len(is_start)
+    alts, upstream = [], np.zeros(len(genes), np.int64)
+    for f in range(3):
+        sel = np.flatnonzero(genes[:, 0] % 3 == f)
+        if not len(sel):
+            continue
+        grid = np.arange(f, n, 3)
+        stop_rank = np.cumsum(is_stop[grid])  # in-frame stops at or before each grid position
+        starts = np.flatnonzero(is_start[grid])  # grid indices of in-frame start codons
+        stops = np.flatnonzero(is_stop[grid])
+        s_idx = (genes[sel, 0] - f) // 3
+        e = genes[sel, 1]
+        # the stop-free stretch upstream begins right after the last in-frame stop before the start
+        prev = stop_rank[s_idx] - 1 - is_stop[grid][s_idx]  # rank of the last stop strictly before s
+        lo = np.where(prev >= 0, stops[np.maximum(prev, 0)] + 1, 0)
+        hi = (np.minimum(e - 4, e - min_length) - f) // 3  # last allowed grid index downstream
+        a = np.searchsorted(starts, lo)
+        m = np.searchsorted(starts, s_idx)  # first start at or after s
+        upstream[sel] = m - a
+        z = np.searchsorted(starts, hi, side="right")
+        after = np.searchsorted(starts, s_idx, side="right")  # first start past s
+        for lo_k, hi_k in ((a, m), (after, np.maximum(after, z))):
+            count = hi_k - lo_k
+            if count.sum():
+                idx = np.repeat(lo_k - np.cumsum(count) + count, count) + np.arange(count.sum())
+                alts.append(f + 3 * starts[idx])
+    return (np.concatenate(alts) if alts else np.zeros(0, np.int64)), upstream
 
 
 def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int = 11, min_length: int = 90,
@@ -187,18 +196,14 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         hex_bg += np.bincount(hx[ok], minlength=4096)
         gc_num += int(((c == 1) | (c == 2)).sum())
         gc_den += int((c < 4).sum())
-        true_pos, alt_pos = [], []
-        for s, e in genes:
-            if e - s < FIT_MIN_LENGTH:
-                continue
-            n_genes += 1
+        kept = np.array([(s, e) for s, e in genes if e - s >= FIT_MIN_LENGTH], np.int64).reshape(-1, 2)
+        for s, e in kept:
             h = hx[s : e - 5 : 3]
             hex_gene += np.bincount(h[h >= 0], minlength=4096)
-            p = _open_upstream(s, st.is_stop)
-            n_up += int(st.is_start[p:s:3].sum())
-            true_pos.append(s)
-            alt_pos += _alternatives(c, s, e, st.is_start, st.is_stop, min_length)
-        tp, ap = np.array(true_pos, np.int64), np.array(alt_pos, np.int64)
+        ap, up = _orf_starts(kept, st.is_start, st.is_stop, min_length)
+        n_genes += len(kept)
+        n_up += int(up.sum())
+        tp = kept[:, 0]
         for pos, codon, sd, pwm in ((tp, true_codon, true_sd, true_pwm), (ap, alt_codon, alt_sd, alt_pwm)):
             if len(pos):
                 cid = ids[pos]

@@ -192,3 +192,36 @@ def test_with_dialect_splits_the_start_model_between_score_and_choice():
     np.testing.assert_allclose(out.start_extra, 7.0 * selftrain.start_extra(codes, d))
     np.testing.assert_allclose(out.choice_start, 7.0 * (1.0 * codon - 0.5 * comp))
     assert selftrain.with_dialect(ev, codes, d, selftrain.Weights()).choice_start is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_orf_starts_match_a_codon_by_codon_walk(seed):
+    """The vectorised ORF reading equals walking each gene's frame codon by codon: other start codons
+    upstream back to the previous in-frame stop, and downstream while at least min_length bases remain."""
+    from genelstm.alphabet import codon_table
+    from genelstm.decode import _codon_ids, _ids
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 4, 3000).astype(np.uint8)
+    starts_set, stops_set = codon_table(11)
+    ids = _codon_ids(codes)
+    is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
+    genes = [(s, s + 3 * int(rng.integers(10, 200))) for s in sorted(rng.choice(np.flatnonzero(is_start), 40))]
+    genes = np.array([(s, e) for s, e in genes if e <= len(codes)], np.int64)
+    alts, up = selftrain._orf_starts(genes, is_start, is_stop, 90)
+    want_alts, want_up = [], []
+    for s, e in genes:
+        p, n_up = s - 3, 0
+        while p >= 0 and not is_stop[p]:
+            if is_start[p]:
+                want_alts.append(p)
+                n_up += 1
+            p -= 3
+        p = s + 3
+        while p < e - 3 and p <= e - 90:
+            if is_start[p]:
+                want_alts.append(p)
+            p += 3
+        want_up.append(n_up)
+    assert sorted(alts.tolist()) == sorted(want_alts) and len(want_alts) > 40
+    assert up.tolist() == want_up and sum(want_up) > 0
