@@ -73,6 +73,9 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only min_score --write \
 		| tee benchmarks/results/tune_decoder.min_score_after_length_prior.txt
+	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
+		--start-from genelstm/models/prokaryote.pt --only adapt_rounds --write \
+		| tee benchmarks/results/tune_decoder.adapt_rounds.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt

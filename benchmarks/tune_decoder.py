@@ -94,6 +94,7 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "overlap_3p": [60, 120, 200],  # opposite strands, 3' ends facing (Prodigal allows 200)
     "overlap_5p": [60, 0, 30],  # opposite strands, 5' ends facing
     # gene-length prior: (weight, length) -- a gene shorter than length loses up to weight from its score
+    "adapt_rounds": [4, 1, 2, 3],  # self-training rounds at most (fewer: faster)
     "length_prior": [(0.0, 240.0), (800.0, 300.0), (1600.0, 240.0), (1600.0, 300.0), (3200.0, 240.0),
                      (800.0, 180.0)],
 }
@@ -112,6 +113,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           length_prior=tuple(setting["length_prior"]),
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"]),
+                                                          rounds=int(setting["adapt_rounds"]),
                                                           start_parts=tuple(setting["adapt_start_parts"]),
                                                           choice_ref=setting.get("adapt_choice_ref", 0.0)))
 

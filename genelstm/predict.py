@@ -139,6 +139,7 @@ def decoder_options(ck: dict) -> dict:
     out["adapt_weights"] = selftrain.Weights(coding=float(dec.get("adapt_coding", default.coding)),
                                              start=float(dec.get("adapt_start", default.start)),
                                              skip=int(dec.get("adapt_skip", default.skip)),
+                                             rounds=int(dec.get("adapt_rounds", default.rounds)),
                                              choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)),
                                              start_parts=tuple(float(x) for x in
                                                                dec.get("adapt_start_parts", default.start_parts)))
