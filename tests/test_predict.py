@@ -224,3 +224,19 @@ def test_small_inputs_get_exactly_mirrored_calls_from_their_reverse_complement(t
             calls = {(n - e, n - s, "+" if st == "-" else "-") for s, e, st in calls}
         found.append(calls)
     assert len(found[0]) >= 8 and found[0] == found[1]
+
+
+def test_bundled_decoder_settings_reach_the_decoder():
+    """What tune_decoder stored in the checkpoint is what predict decodes with: the gene-length prior and
+    the round cap with self-training, and the network-only settings (no length prior) without it."""
+    from genelstm.models import resolve
+    from genelstm.predict import decoder_options
+
+    ck = checkpoint.read(resolve("prokaryote"))
+    dec = ck["decoder"]
+    opts = PredictOptions(**decoder_options(ck))
+    assert opts.length_prior == tuple(dec["length_prior"]) and opts.length_prior[0] > 0
+    assert opts.adapt_weights.rounds == dec["adapt_rounds"]
+    plain = opts.without_dialect(10**7)
+    assert plain.length_prior[0] == 0 and plain.min_score == dec["small"]["min_score"]
+    assert plain.start_weight == dec["small"]["start_weight"] != opts.start_weight
