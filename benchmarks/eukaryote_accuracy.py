@@ -4,7 +4,8 @@
     python benchmarks/eukaryote_accuracy.py LOCI.gbk[.gz] -m MODEL.pt [--records ID,ID,...] [--species fly]
 
 A FASTA genome with its annotation (-a) is used whole; a GenBank file is cut to ``--records`` (default: the
-model's validation records). Runs `genelstm predict --mode eukaryote` and `augustus --species SPECIES
+model's validation records; ``all``: every record, for files the model never trained on). ``-m`` takes a
+bundled model's name or a checkpoint. Runs `genelstm predict --mode eukaryote` and `augustus --species SPECIES
 --gff3=on` on the same sequence and scores both with genelstm's evaluator: gene-level stop-exact,
 start+stop-exact and exact-structure F1, CDS-exon F1, coding-base F1, and wall time. AUGUSTUS's shipped
 parameters may have been trained on these very genes (saccharomyces_cerevisiae_S288C on S288C): a yardstick,
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from genelstm import checkpoint  # noqa: E402
 from genelstm.annotation import read_genome  # noqa: E402
 from genelstm.evaluate import evaluate, reference_models  # noqa: E402
+from genelstm.models import resolve  # noqa: E402
 from genelstm.sequence import open_text  # noqa: E402
 
 
@@ -54,13 +56,17 @@ def main() -> None:
     ap.add_argument("--records")
     ap.add_argument("--species", default="fly")
     args = ap.parse_args()
+    model = str(resolve(args.model))
     with tempfile.TemporaryDirectory() as tmp:
         if args.annotation:
             src, ann = args.genome, args.annotation
         else:
-            ids = set(args.records.split(",")) if args.records else set(checkpoint.read(args.model)["data"]["val_records"])
-            src, ann = str(Path(tmp) / "heldout.gbk"), None
-            subset_genbank(args.genome, ids, Path(src))
+            if args.records == "all":
+                src, ann = args.genome, None
+            else:
+                ids = set(args.records.split(",")) if args.records else set(checkpoint.read(model)["data"]["val_records"])
+                src, ann = str(Path(tmp) / "heldout.gbk"), None
+                subset_genbank(args.genome, ids, Path(src))
         genome, _ = read_genome(src)
         fa = Path(tmp) / "heldout.fa"
         with open(fa, "w") as fh:
@@ -71,7 +77,7 @@ def main() -> None:
               f"{'coding bp':>11s} {'wall s':>8s}")
         ours = Path(tmp) / "genelstm.gff3"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "genelstm", "predict", str(fa), "-m", args.model, "--mode", "eukaryote",
+        subprocess.run([sys.executable, "-m", "genelstm", "predict", str(fa), "-m", model, "--mode", "eukaryote",
                         "-o", str(ours), "--no-progress"], check=True)
         g, r, p, _ = reference_models(ann or src, src if ann else None, ours)
         print(row("genelstm", evaluate(g, r, p), time.perf_counter() - t0))
