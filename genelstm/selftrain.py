@@ -159,7 +159,7 @@ def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, mi
         e = genes[sel, 1]
         # the stop-free stretch upstream begins right after the last in-frame stop before the start
         prev = stop_rank[s_idx] - 1 - is_stop[grid][s_idx]  # rank of the last stop strictly before s
-        lo = np.where(prev >= 0, stops[np.maximum(prev, 0)] + 1, 0)
+        lo = np.where(prev >= 0, np.append(stops, -1)[prev] + 1, 0)  # (-1 picks the sentinel)
         hi = (np.minimum(e - 4, e - min_length) - f) // 3  # last allowed grid index downstream
         a = np.searchsorted(starts, lo)
         m = np.searchsorted(starts, s_idx)  # first start at or after s

@@ -225,3 +225,7 @@ def test_orf_starts_match_a_codon_by_codon_walk(seed):
         want_up.append(n_up)
     assert sorted(alts.tolist()) == sorted(want_alts) and len(want_alts) > 40
     assert up.tolist() == want_up and sum(want_up) > 0
+    # a frame without any stop codon (an ORF running off the sequence) reads as open to the start
+    none = np.zeros_like(is_stop)
+    alts, up = selftrain._orf_starts(genes, is_start, none, 90)
+    assert up.tolist() == [int(is_start[s % 3 : s : 3].sum()) for s, _ in genes]
