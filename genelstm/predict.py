@@ -515,6 +515,17 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     return calls, [note]
 
 
+def _decoder_summary(opts: PredictOptions, bases: int) -> str:
+    """The decoder settings this input is decoded with, for the GFF3 header: self-trained decoding and
+    the network alone (``--no-adapt``, inputs under ``adapt_min_bases``) have their own."""
+    used = opts if opts.mode != "prokaryote" or (opts.adapt and bases >= opts.adapt_min_bases) \
+        else opts.without_dialect(bases)
+    out = f"min_score {used.min_score:g}"
+    if opts.mode == "prokaryote" and used.length_prior[0]:
+        out += f"; gene-length prior {used.length_prior[0]:g} below {used.length_prior[1]:g} bp"
+    return out
+
+
 def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, opts: PredictOptions, *,
         proteins: str | Path | None = None, cds: str | Path | None = None, tracks: str | Path | None = None,
         device: torch.device = torch.device("cpu"), progress: bool = True) -> int:
@@ -535,7 +546,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
             on_probs = view.tracks(on_probs)
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
         header = [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
-                  f"min_score {opts.min_score}"]
+                  + _decoder_summary(opts, input_bases)]
         adapted: dict[str, list[Call]] | None = None
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:

@@ -240,3 +240,20 @@ def test_bundled_decoder_settings_reach_the_decoder():
     plain = opts.without_dialect(10**7)
     assert plain.length_prior[0] == 0 and plain.min_score == dec["small"]["min_score"]
     assert plain.start_weight == dec["small"]["start_weight"] != opts.start_weight
+
+
+def test_gff3_header_names_the_decoder_settings_actually_used():
+    """Self-trained decoding has its own threshold and length prior; --no-adapt and inputs under 20 kb
+    are decoded by the network-only settings, and the header must say those."""
+    from genelstm.models import resolve
+    from genelstm.predict import _decoder_summary, decoder_options
+
+    ck = checkpoint.read(resolve("prokaryote"))
+    opts = PredictOptions(**decoder_options(ck))
+    small = ck["decoder"]["small"]
+    big, tiny = opts.adapt_min_bases * 10, opts.adapt_min_bases // 2
+    assert _decoder_summary(opts, big) == (f"min_score {opts.min_score:g}; gene-length prior "
+                                           f"{opts.length_prior[0]:g} below {opts.length_prior[1]:g} bp")
+    from dataclasses import replace
+    for o, n in ((opts, tiny), (replace(opts, adapt=False), big)):
+        assert _decoder_summary(o, n) == f"min_score {small['min_score']:g}"
