@@ -152,13 +152,12 @@ def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, mi
         if not len(sel):
             continue
         grid = np.arange(f, n, 3)
-        stop_rank = np.cumsum(is_stop[grid])  # in-frame stops at or before each grid position
         starts = np.flatnonzero(is_start[grid])  # grid indices of in-frame start codons
         stops = np.flatnonzero(is_stop[grid])
         s_idx = (genes[sel, 0] - f) // 3
         e = genes[sel, 1]
         # the stop-free stretch upstream begins right after the last in-frame stop before the start
-        prev = stop_rank[s_idx] - 1 - is_stop[grid][s_idx]  # rank of the last stop strictly before s
+        prev = np.searchsorted(stops, s_idx) - 1  # index of that stop in ``stops``, -1 if none
         lo = np.where(prev >= 0, np.append(stops, -1)[prev] + 1, 0)  # (-1 picks the sentinel)
         hi = (np.minimum(e - 4, e - min_length) - f) // 3  # last allowed grid index downstream
         a = np.searchsorted(starts, lo)
