@@ -215,15 +215,6 @@ def select(cands: list[tuple[int, int, float, int, bool, bool]], max_overlap: in
     return chosen[::-1]
 
 
-def decode_prokaryote(codes: np.ndarray, probs: Probs, record: str, *, record_length: int, table: int = 11,
-                      min_length: int = 90, min_score: float = 0.0, max_overlap: int = 60,
-                      start_weight: float = START_WEIGHT) -> list[Call]:
-    """Genes in the block ``probs`` covers (``codes`` are the block's bases)."""
-    return decode_evidence(codes, strand_evidence(probs), record, block_start=probs.start,
-                           record_length=record_length, table=table, min_length=min_length, min_score=min_score,
-                           max_overlap=max_overlap, start_weight=start_weight)
-
-
 def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], record: str, *, block_start: int,
                     record_length: int, table: int = 11, min_length: int = 90, min_score: float = 0.0,
                     max_overlap: int = 60, overlap_3p: int | None = None, overlap_5p: int | None = None,

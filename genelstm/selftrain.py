@@ -274,11 +274,6 @@ def start_terms(c, d: Dialect, *, table: int = 11) -> list[np.ndarray]:
     return out
 
 
-def start_extra(c, d: Dialect, *, table: int = 11) -> np.ndarray:
-    """The start model's naive-Bayes log-odds at every start codon (the sum of ``start_terms``)."""
-    return sum(start_terms(c, d, table=table))
-
-
 @dataclass
 class Weights:
     """How much the genome's dialect counts beside the network (chosen on validation genomes)."""

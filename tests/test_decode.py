@@ -4,7 +4,7 @@ import pytest
 
 from genelstm import synthetic
 from genelstm.alphabet import encode
-from genelstm.decode import decode_evidence, decode_prokaryote, select, strand_evidence
+from genelstm.decode import decode_evidence, select, strand_evidence
 from genelstm.probs import Probs
 from genelstm.labels import EVENTS, REGIONS, label_record
 
@@ -26,7 +26,8 @@ def test_oracle_probabilities_give_the_planted_genes_exactly(seed):
     seq = g.sequences["synth1"]
     lab = label_record(len(seq), g.transcripts)
     codes, _ = encode(seq)
-    calls = decode_prokaryote(codes, oracle(lab, noise=0.05, seed=seed), "synth1", record_length=len(seq))
+    calls = decode_evidence(codes, strand_evidence(oracle(lab, noise=0.05, seed=seed)), "synth1", block_start=0,
+                            record_length=len(seq))
     got = sorted((c.transcript.strand, c.transcript.cds) for c in calls)
     want = sorted((t.strand, t.cds) for t in g.transcripts)
     assert got == want
@@ -42,7 +43,8 @@ def test_partial_genes_at_record_ends():
     truth = type(t0)("x", "synth1", 1, ((0, e - cut),), partial5=True, phase=(3 - (cut - s) % 3) % 3)
     lab = label_record(len(sub), [truth])
     codes, _ = encode(sub)
-    calls = decode_prokaryote(codes, oracle(lab, 0.05), "synth1", record_length=len(sub))
+    calls = decode_evidence(codes, strand_evidence(oracle(lab, 0.05)), "synth1", block_start=0,
+                            record_length=len(sub))
     first = min(calls, key=lambda c: c.transcript.start).transcript
     assert first.partial5 and first.cds[0][1] == e - cut and first.cds[0][0] == truth.phase
 

@@ -189,7 +189,7 @@ def test_with_dialect_splits_the_start_model_between_score_and_choice():
     out = selftrain.with_dialect(ev, codes, d, w)
     codon, sd, comp = selftrain.start_terms(codes, d)
     assert np.abs(sd).max() > 0 and np.abs(comp).max() > 0
-    np.testing.assert_allclose(out.start_extra, 7.0 * selftrain.start_extra(codes, d))
+    np.testing.assert_allclose(out.start_extra, 7.0 * sum(selftrain.start_terms(codes, d)))
     np.testing.assert_allclose(out.choice_start, 7.0 * (1.0 * codon - 0.5 * comp))
     assert selftrain.with_dialect(ev, codes, d, selftrain.Weights()).choice_start is None
 
