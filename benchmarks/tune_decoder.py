@@ -97,6 +97,8 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "adapt_rounds": [4, 1, 2, 3],  # self-training rounds at most (fewer: faster)
     "length_prior": [(0.0, 240.0), (800.0, 300.0), (1600.0, 240.0), (1600.0, 300.0), (3200.0, 240.0),
                      (800.0, 180.0)],
+    # shorter ORFs offered per stop beside the chosen one, for the selection to fit between neighbours
+    "start_alternatives": [0, 3, 10],
 }
 
 
@@ -111,6 +113,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
                           overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
                           length_prior=tuple(setting["length_prior"]),
+                          start_alternatives=int(setting["start_alternatives"]),
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"]),
                                                           rounds=int(setting["adapt_rounds"]),

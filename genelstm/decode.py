@@ -4,8 +4,10 @@ Prokaryote grammar: a gene is an ORF of the translation table -- a start codon, 
 codons, an in-frame stop -- at least ``min_length`` long; genes may overlap by at most
 ``max_overlap`` bases. A gene's score is the sum over its bases of log P(its codon position) -
 log P(non-coding), plus the log-odds of the start (weighted, see START_WEIGHT) and stop events at its ends. For each stop the
-best-scoring start is taken, then the set of genes with the largest total score is found exactly by
-weighted interval scheduling. ``min_score`` is the one knob: raise it for precision, lower it for
+best-scoring start is taken (with, optionally, a few of its shorter ORFs, scored just below it, so a gene
+whose chosen start overlaps a neighbour too far can still be called from a later start, as Prodigal's
+dynamic program allows), then the set of genes with the largest total score is found exactly by weighted
+interval scheduling. ``min_score`` is the one knob: raise it for precision, lower it for
 sensitivity; a gene-length prior (``length_prior``) raises it further for short genes, where most
 open reading frames are not genes. ORFs cut by a record end are kept as partial genes.
 """
@@ -113,8 +115,9 @@ def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.floa
 
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
-                coding_weight: float = 1.0) -> list[tuple[int, int, float, bool, bool]]:
-    """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``.
+                coding_weight: float = 1.0, alternatives: int = 0) -> list[tuple[int, int, float, bool, bool]]:
+    """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``,
+    followed (same stop, listed after it) by up to ``alternatives`` of its shorter ORFs, best first.
 
     ``codon_bonus`` (64,): added to a gene starting with that codon (the start-codon type prior).
     """
@@ -154,7 +157,14 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
                 val = val + ev.choice_start[st]
             order = np.lexsort((-val, kk))
             first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
-            for i in first:
+            picks = first
+            if alternatives:
+                group_of = np.searchsorted(kk[first], kk[order])  # each sorted entry's stop group
+                rank = np.arange(len(order)) - np.searchsorted(group_of, group_of)  # its place in the group
+                later = st[order] > st[first][group_of]  # shorter than the chosen ORF
+                alt = order[later & (rank <= alternatives)]
+                picks = np.concatenate([first, alt])
+            for i in picks:
                 s, e = int(st[i]), int(en[i])
                 score = S[e] - S[s] + H[e] - H[min(s + skip, e)] + start_lo[s] + (stop_lo[e - 3] if cp[i] else 0.0)
                 out.append((s, e, float(score), False, not bool(cp[i])))
@@ -220,7 +230,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                     max_overlap: int = 60, overlap_3p: int | None = None, overlap_5p: int | None = None,
                     start_weight: float = START_WEIGHT,
                     codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0,
-                    length_prior: tuple[float, float] = (0.0, 1.0)) -> list[Call]:
+                    length_prior: tuple[float, float] = (0.0, 1.0), alternatives: int = 0) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence.
 
     ``length_prior`` (weight, length): a gene shorter than ``length`` bases loses weight x (1 - its
@@ -230,6 +240,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
     n = len(codes)
     at_start, at_end = block_start == 0, block_start + n == record_length
     cands: list[tuple[int, int, float, int, bool, bool]] = []
+    chosen: dict[tuple[int, int], float] = {}  # (strand, end) -> score of the stop's chosen ORF
     for strand, ev in zip((1, -1), evidence):
         if strand == 1:
             c, o5, o3 = codes, at_start, at_end
@@ -237,9 +248,17 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
             c, o5, o3 = reverse_complement_codes(codes), at_end, at_start
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
                                                start_weight=start_weight, codon_bonus=codon_bonus,
-                                               coding_weight=coding_weight):
+                                               coding_weight=coding_weight, alternatives=alternatives):
             if short_w and e - s < short_len:
                 score -= short_w * (1.0 - (e - s) / short_len)
+            if alternatives:
+                # a shorter ORF of a stop is there for the selection to fit a gene between its neighbours:
+                # where the chosen start fits, it must stay the better of the two
+                key = (strand, e)
+                if key in chosen:
+                    score = min(score, chosen[key] - 1e-6)
+                else:
+                    chosen[key] = score
             if score <= min_score:  # the selection maximises the total of (score - min_score)
                 continue
             if strand == -1:

@@ -81,6 +81,8 @@ class PredictOptions:
     codon_prior_weight: float = 0.0
     #: gene-length prior (weight, length): genes shorter than length lose up to weight from their score
     length_prior: tuple[float, float] = (0.0, 1.0)
+    #: shorter ORFs offered per stop beside the chosen one, so a gene can still fit between neighbours
+    start_alternatives: int = 0
 
     def without_dialect(self, bases: int) -> "PredictOptions":
         """The settings for decoding an input of ``bases`` without a fitted dialect (``--no-adapt``, or
@@ -132,7 +134,7 @@ def decoder_options(ck: dict) -> dict:
         out["rc_average"] = bool(dec["rc_average"])
     if "length_prior" in dec:
         out["length_prior"] = tuple(float(x) for x in dec["length_prior"])
-    for key in ("max_overlap", "overlap_3p", "overlap_5p"):
+    for key in ("max_overlap", "overlap_3p", "overlap_5p", "start_alternatives"):
         if key in dec:
             out[key] = int(dec[key])
     default = selftrain.Weights()
@@ -466,7 +468,8 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
                             min_length=opts.min_length, min_score=opts.min_score, max_overlap=opts.max_overlap,
                             overlap_3p=opts.overlap_3p, overlap_5p=opts.overlap_5p,
                             start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
-                            coding_weight=opts.coding_weight, length_prior=opts.length_prior)
+                            coding_weight=opts.coding_weight, length_prior=opts.length_prior,
+                            alternatives=opts.start_alternatives)
     return [c for c in block if core[0] <= c.transcript.start < core[1]]
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from genelstm import synthetic
 from genelstm.alphabet import encode
-from genelstm.decode import decode_evidence, select, strand_evidence
+from genelstm.decode import Evidence, decode_evidence, select, strand_evidence
 from genelstm.probs import Probs
 from genelstm.labels import EVENTS, REGIONS, label_record
 
@@ -20,14 +20,14 @@ def oracle(lab, noise=0.0, seed=0):
     return Probs(0, n, region, events.astype(np.float32))
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_oracle_probabilities_give_the_planted_genes_exactly(seed):
+@pytest.mark.parametrize("seed,alternatives", [(0, 0), (1, 0), (2, 0), (3, 0), (0, 10), (1, 10)])
+def test_oracle_probabilities_give_the_planted_genes_exactly(seed, alternatives):
     g = synthetic.make(seed, records=1, length=6000, genes_per_record=5)
     seq = g.sequences["synth1"]
     lab = label_record(len(seq), g.transcripts)
     codes, _ = encode(seq)
     calls = decode_evidence(codes, strand_evidence(oracle(lab, noise=0.05, seed=seed)), "synth1", block_start=0,
-                            record_length=len(seq))
+                            record_length=len(seq), alternatives=alternatives)
     got = sorted((c.transcript.strand, c.transcript.cds) for c in calls)
     want = sorted((t.strand, t.cds) for t in g.transcripts)
     assert got == want
@@ -111,3 +111,36 @@ def test_overlap_limits_depend_on_the_strands_of_neighbours():
     three = fwd_then_rev + [(1300, 1900, 5.0, 1, False, False)]
     assert select(three, 60, overlap_3p=200) == [0, 1, 2]
     assert select(three, 60) == [0, 2]
+
+
+def _two_genes_in_conflict(genes=((99, 702), (601, 1303))):
+    """A forward gene A [99, 702) in frame 0 and a gene B in frame 1 ending at 1303 whose better start (601)
+    overlaps A by 101 bases and whose second in-frame ATG (661) by 41: hand-made evidence, +1 per coding
+    base in each gene's frame, -1 elsewhere, the start at 601 stronger than the one at 661."""
+    n = 1500
+    seq = ["C"] * n
+    for pos, codon in ((99, "ATG"), (699, "TAA"), (601, "ATG"), (661, "ATG"), (1300, "TAG")):
+        seq[pos : pos + 3] = codon
+    seq = "".join(seq)
+    cod = np.full((3, n), -1.0)
+    for s, e in genes:
+        i = np.arange(s, e)
+        cod[(i - s) % 3, i] = 1.0
+    start = np.full(n, -5.0)
+    start[[99, 601, 661]] = [1.0, 1.0, 0.5]
+    fwd = Evidence(cod, start, np.zeros(n))
+    rev = Evidence(np.full((3, n), -1.0), np.full(n, -5.0), np.zeros(n))
+    return encode(seq)[0], (fwd, rev)
+
+
+def test_a_shorter_orf_lets_a_gene_fit_beside_its_neighbour():
+    def genes(k, **kw):
+        codes, ev = _two_genes_in_conflict(**kw)
+        calls = decode_evidence(codes, ev, "r", block_start=0, record_length=len(codes), max_overlap=60,
+                                alternatives=k)
+        return [c.transcript.cds[0] for c in calls if c.transcript.strand == 1]
+
+    assert genes(0) == [(601, 1303)]  # the chosen start overlaps A by 101 bases: one gene must go
+    assert genes(1) == genes(5) == [(99, 702), (661, 1303)]  # the next start down fits within 60 bases
+    # without the neighbour the stop's chosen start stays: a shorter ORF never outscores it
+    assert genes(5, genes=((601, 1303),)) == genes(0, genes=((601, 1303),)) == [(601, 1303)]
