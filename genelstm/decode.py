@@ -251,9 +251,10 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                                                coding_weight=coding_weight, alternatives=alternatives):
             if short_w and e - s < short_len:
                 score -= short_w * (1.0 - (e - s) / short_len)
-            if alternatives:
+            if alternatives and not p5:
                 # a shorter ORF of a stop is there for the selection to fit a gene between its neighbours:
-                # where the chosen start fits, it must stay the better of the two
+                # where the chosen start fits, it must stay the better of the two (an ORF cut by the
+                # record's 5' end competes with the chosen start on its own score, as without alternatives)
                 key = (strand, e)
                 if key in chosen:
                     score = min(score, chosen[key] - 1e-6)

@@ -33,7 +33,8 @@ def test_oracle_probabilities_give_the_planted_genes_exactly(seed, alternatives)
     assert got == want
 
 
-def test_partial_genes_at_record_ends():
+@pytest.mark.parametrize("alternatives", [0, 10])
+def test_partial_genes_at_record_ends(alternatives):
     g = synthetic.make(11, records=1, length=3000, genes_per_record=2, both_strands=False)
     t0 = g.transcripts[0]
     seq = g.sequences["synth1"]
@@ -44,7 +45,7 @@ def test_partial_genes_at_record_ends():
     lab = label_record(len(sub), [truth])
     codes, _ = encode(sub)
     calls = decode_evidence(codes, strand_evidence(oracle(lab, 0.05)), "synth1", block_start=0,
-                            record_length=len(sub))
+                            record_length=len(sub), alternatives=alternatives)
     first = min(calls, key=lambda c: c.transcript.start).transcript
     assert first.partial5 and first.cds[0][1] == e - cut and first.cds[0][0] == truth.phase
 
