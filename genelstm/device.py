@@ -1,6 +1,8 @@
 """Where torch runs: device choice and CPU threads, shared by every command that runs the network."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 
 from .errors import GenelstmError
@@ -28,3 +30,31 @@ def set_threads(threads: int | None) -> None:
             torch.set_num_interop_threads(1)
         except RuntimeError:
             pass  # already set in this process
+
+
+def side_by_side(first, second):
+    """(first(), second()) computed at once, each on half the CPU threads: PyTorch releases the
+    interpreter lock inside its kernels, and a small-batch recurrence cannot use two cores by itself.
+    The worker takes the caller's grad mode and CPU autocast (both are per thread) and sets its own thread
+    count: a new thread would otherwise use every core and the two would fight over them."""
+    threads = torch.get_num_threads()
+    if threads < 2:
+        return first(), second()
+    half = max(1, threads // 2)
+    grad = torch.is_grad_enabled()
+    cast = torch.is_autocast_enabled("cpu")
+    dtype = torch.get_autocast_dtype("cpu")
+
+    def work():
+        torch.set_num_threads(half)
+        with torch.set_grad_enabled(grad), torch.autocast("cpu", dtype=dtype, enabled=cast):
+            return first()
+
+    torch.set_num_threads(half)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            a = pool.submit(work)
+            b = second()
+            return a.result(), b
+    finally:
+        torch.set_num_threads(threads)

@@ -11,12 +11,12 @@ is a few blocks' worth of features plus two small states per block, whatever the
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from .alphabet import N_CODE
+from .device import side_by_side
 from .model import GeneLSTM, one_hot
 from .probs import Probs
 from .sequence import Genome
@@ -88,20 +88,12 @@ class RecordStream:
         return states
 
     def _boundary_states(self) -> tuple[dict, dict]:
-        """The two passes, side by side: PyTorch releases the interpreter lock inside its kernels, and a
-        batch-of-one recurrence leaves the second core idle otherwise."""
-        threads = torch.get_num_threads()
-        if threads < 2 or self.device.type != "cpu":
-            return (self._pass(self.model.fwd, [lo for lo, _ in self.spans], False),
-                    self._pass(self.model.bwd, [hi for _, hi in self.spans], True))
-        torch.set_num_threads(max(1, threads // 2))  # one core each, rather than two fighting over both
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                fwd = pool.submit(self._pass, self.model.fwd, [lo for lo, _ in self.spans], False)
-                bwd = self._pass(self.model.bwd, [hi for _, hi in self.spans], True)
-                return fwd.result(), bwd
-        finally:
-            torch.set_num_threads(threads)
+        """The two passes, side by side on a CPU (device.side_by_side)."""
+        fwd = lambda: self._pass(self.model.fwd, [lo for lo, _ in self.spans], False)  # noqa: E731
+        bwd = lambda: self._pass(self.model.bwd, [hi for _, hi in self.spans], True)  # noqa: E731
+        if self.device.type != "cpu":
+            return fwd(), bwd()
+        return side_by_side(fwd, bwd)
 
     def _compute(self, ks: list[int]) -> None:
         """Blocks ``ks`` (of equal span length) as one batch, into the cache."""

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from .cells import forget_rows, recurrent
 from .config import ModelConfig
+from .device import side_by_side
 from .labels import EVENTS, REGIONS
 
 N_IN = 5  # one-hot ACGT (N = all zero) + soft-mask flag
@@ -107,18 +108,23 @@ class GeneLSTM(nn.Module):
             if keep is not None and isinstance(layer, nn.GELU):
                 feats = feats * keep
         chunks = self.down(feats).transpose(1, 2)  # (B, T, MIX)
-        f, _ = self.fwd(chunks)
         if lengths is None:
-            b, _ = self.bwd(chunks.flip(1))
+            f, b = self._stacks(chunks, chunks.flip(1))
             return x, feats, torch.cat([f, b.flip(1)], dim=2), None
         t = chunks.shape[1]
         steps = torch.arange(t, device=codes.device)[None, :]
         n = ((lengths + p - 1) // p)[:, None]
         rev = torch.where(steps < n, n - 1 - steps, steps)  # reverse each sequence's own chunks
         idx = rev.unsqueeze(-1)
-        b, _ = self.bwd(chunks.gather(1, idx.expand(-1, -1, chunks.shape[2])))
+        f, b = self._stacks(chunks, chunks.gather(1, idx.expand(-1, -1, chunks.shape[2])))
         b = b.gather(1, idx.expand(-1, -1, b.shape[2]))
         return x, feats, torch.cat([f, b], dim=2), keep
+
+    def _stacks(self, forward_in: torch.Tensor, backward_in: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs of the forward and the backward stack; in CPU inference the two run side by side."""
+        if torch.is_grad_enabled() or forward_in.device.type != "cpu":
+            return self.fwd(forward_in)[0], self.bwd(backward_in)[0]
+        return side_by_side(lambda: self.fwd(forward_in)[0], lambda: self.bwd(backward_in)[0])
 
     def forward(self, codes: torch.Tensor, soft: torch.Tensor, *, lm: bool = True, tag: bool = True,
                 lengths: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
