@@ -32,6 +32,9 @@ class ModelConfig:
     #: forget-gate bias at initialisation: 1.0 lets gradients flow through long runs early in training
     forget_bias: float = 1.0
     lm_context: int = 36  # bases of local left/right context seen by the next-base head's own convolutions
+    #: width of the chunk-level LSTM input and of the base-level head features (the heads run on every
+    #: base, so this sets much of inference's cost beside the LSTM)
+    mix: int = 64
 
 
 @dataclass
@@ -87,6 +90,7 @@ class TrainConfig:
             (m.attention >= 0 and (not m.attention or (2 * m.hidden) % 4 == 0),
              "attention is a radius in chunks (>= 0) and needs 2 x hidden divisible by 4 heads"),
             (m.pool >= 1, "pool must be >= 1"),
+            (m.mix >= 1, "mix must be >= 1"),
             (self.window >= m.pool and self.window % m.pool == 0, f"window must be a multiple of pool ({m.pool})"),
             (all(k % 2 == 1 for k in m.conv_kernels), "conv_kernels must be odd"),
             (self.batch_size >= 1 and self.epochs >= 1, "batch_size and epochs must be >= 1"),

@@ -55,7 +55,7 @@ class RecordStream:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def _features(self, a: int, b: int, *, inputs: bool = False):
-        """CNN features (1, C, bases) of chunks [a, b) and the chunk inputs (1, b - a, MIX), exactly as in
+        """CNN features (1, C, bases) of chunks [a, b) and the chunk inputs (1, b - a, mix), exactly as in
         the whole-record pass: the CNN sees ``radius`` more bases on each side, clipped at the record.
         ``inputs``: also the one-hot input (1, 5, bases) and the base codes of those bases."""
         p, r = self.pool, self.model.radius

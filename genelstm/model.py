@@ -23,7 +23,6 @@ from .device import side_by_side
 from .labels import EVENTS, REGIONS
 
 N_IN = 5  # one-hot ACGT (N = all zero) + soft-mask flag
-MIX = 64  # width of the chunk-level LSTM input and of the base-level head features
 
 
 def one_hot(codes: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
@@ -36,7 +35,7 @@ class GeneLSTM(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        c, h, m = cfg.conv_channels, cfg.hidden, MIX
+        c, h, m = cfg.conv_channels, cfg.hidden, cfg.mix
         convs: list[nn.Module] = []
         cin = N_IN
         for k in cfg.conv_kernels:
@@ -107,7 +106,7 @@ class GeneLSTM(nn.Module):
             feats = layer(feats)
             if keep is not None and isinstance(layer, nn.GELU):
                 feats = feats * keep
-        chunks = self.down(feats).transpose(1, 2)  # (B, T, MIX)
+        chunks = self.down(feats).transpose(1, 2)  # (B, T, mix)
         if lengths is None:
             f, b = self._stacks(chunks, chunks.flip(1))
             return x, feats, torch.cat([f, b.flip(1)], dim=2), None

@@ -8,7 +8,7 @@ from genelstm.model import GeneLSTM
 
 
 VARIANTS = [dict(cell="lstm"), dict(cell="gru"), dict(cell="peephole"), dict(cell="cifg"),
-            dict(cell="lstm", attention=3, offset_heads=True)]
+            dict(cell="lstm", attention=3, offset_heads=True), dict(cell="lstm", mix=16)]
 
 
 @pytest.mark.parametrize("pool,kernels,variant", [(9, (15, 9), v) for v in VARIANTS]
