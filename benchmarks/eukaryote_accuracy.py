@@ -2,6 +2,7 @@
 
     python benchmarks/eukaryote_accuracy.py GENOME.fa -a GENES.gff3 -m MODEL.pt --species saccharomyces_cerevisiae_S288C
     python benchmarks/eukaryote_accuracy.py LOCI.gbk[.gz] -m MODEL.pt [--records ID,ID,...] [--species fly]
+    python benchmarks/eukaryote_accuracy.py GENOME.fa -a GENES.gff3 ... --exclude orf_classification=Dubious
 
 A FASTA genome with its annotation (-a) is used whole; a GenBank file is cut to ``--records`` (default: the
 model's validation records; ``all``: every record, for files the model never trained on). ``-m`` takes a
@@ -9,11 +10,14 @@ bundled model's name or a checkpoint. Runs `genelstm predict --mode eukaryote` a
 --gff3=on` on the same sequence and scores both with genelstm's evaluator: gene-level stop-exact,
 start+stop-exact and exact-structure F1, CDS-exon F1, coding-base F1, and wall time. AUGUSTUS's shipped
 parameters may have been trained on these very genes (saccharomyces_cerevisiae_S288C on S288C): a yardstick,
-not a blind comparison.
+not a blind comparison. ``--exclude KEY=VALUE`` drops the GFF3 genes carrying that attribute, with their
+transcripts and exons, from the reference (SGD's ``orf_classification=Dubious``: ORFs judged not to encode a
+protein, which a gene finder should not call), so both tools are scored without them.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +52,33 @@ def row(name: str, res: dict, wall: float) -> str:
     return f"{name:10s} " + " ".join(f"{v:11.3f}" for v in cols) + f" {wall:8.1f}"
 
 
+def without_genes(annotation: str, key_value: str, out: Path) -> int:
+    """Copy a GFF3 annotation without the genes whose attributes hold ``key_value`` and every feature whose
+    Parent chain leads to one (parents come before their children in GFF3 as annotators write it);
+    returns how many genes were dropped."""
+    with open_text(annotation) as fh:
+        lines = fh.read().splitlines()
+    dropped: set[str] = set()
+    genes = 0
+    for line in lines:
+        f = line.split("\t")
+        if len(f) != 9:
+            continue
+        own = re.findall(r"(?:^|;)ID=([^;]+)", f[8])
+        if (f[2] == "gene" and key_value in f[8].split(";")) or _linked(f[8], dropped):
+            dropped.update(own)
+            genes += f[2] == "gene"
+    out.write_text("\n".join(ln for ln in lines if len(ln.split("\t")) != 9 or not _linked(ln.split("\t")[8], dropped))
+                   + "\n")
+    return genes
+
+
+def _linked(attributes: str, dropped: set[str]) -> bool:
+    """Whether a feature's own ID or one of its Parents is in ``dropped``."""
+    ids = re.findall(r"(?:^|;)(?:ID|Parent)=([^;]+)", attributes)
+    return any(i in dropped for group in ids for i in group.split(","))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("genome")
@@ -55,11 +86,16 @@ def main() -> None:
     ap.add_argument("-m", "--model", required=True)
     ap.add_argument("--records")
     ap.add_argument("--species", default="fly")
+    ap.add_argument("--exclude", help="KEY=VALUE: drop reference genes (GFF3 -a only) with this attribute")
     args = ap.parse_args()
     model = str(resolve(args.model))
     with tempfile.TemporaryDirectory() as tmp:
         if args.annotation:
             src, ann = args.genome, args.annotation
+            if args.exclude:
+                ann = str(Path(tmp) / "reference.gff3")
+                n = without_genes(args.annotation, args.exclude, Path(ann))
+                print(f"reference without {n} genes marked {args.exclude}")
         else:
             if args.records == "all":
                 src, ann = args.genome, None
