@@ -102,6 +102,9 @@ fungi-model: setup
 	$(BIN)/genelstm -v train $(SHARED)/eukaryotes/Komagataella_phaffii_GS115_Picpa1.gbk.gz --val-records chromosome_4 \
 		--init genelstm/models/prokaryote.pt --epochs 8 --steps-per-epoch 250 --lr 1e-3 --seed 0 --threads 2 \
 		--no-progress -o genelstm/models/fungi.pt --metrics benchmarks/results/fungi.metrics.jsonl
+	$(BIN)/python benchmarks/tune_eukaryote_decoder.py -m genelstm/models/fungi.pt --write \
+		--genome $(SHARED)/eukaryotes/Komagataella_phaffii_GS115_Picpa1.gbk.gz \
+		| tee benchmarks/results/tune_eukaryote_decoder.txt
 
 test: setup
 	$(BIN)/python -m pytest -q

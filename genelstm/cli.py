@@ -232,7 +232,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     from . import checkpoint
     from .annotation import read_genome
     from .infer import native_bf16
-    from .predict import PredictOptions, decoder_options, run
+    from .predict import PredictOptions, decoder_options, eukaryote_decoder_options, run
     from .device import pick_device, set_threads
     from .models import default_for, resolve
 
@@ -247,7 +247,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     model.to(dev)
     g, _ = read_genome(genome)
     mode = mode or ck.get("data", {}).get("mode", "prokaryote")
-    tuned = decoder_options(ck) if mode == "prokaryote" else {}
+    tuned = decoder_options(ck) if mode == "prokaryote" else eukaryote_decoder_options(ck)
     if min_score is not None:
         tuned["min_score"] = min_score
     opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_length=min_length,

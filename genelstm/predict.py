@@ -49,6 +49,9 @@ class PredictOptions:
     overlap_5p: int | None = None
     min_exon: int = 3
     min_intron: int = 20
+    #: eukaryote mode: cost of a start at an ATG with another ATG in frame upstream in its open stretch
+    #: (decode_euk._inner_starts; checkpoint ``decoder.inner_start_penalty``)
+    inner_start_penalty: float = 0.0
     #: bases per network block of a long record (engine.RecordStream); results do not depend on it
     window: int = 16200
     batch_size: int = 8
@@ -157,6 +160,13 @@ def decoder_options(ck: dict) -> dict:
     return out
 
 
+def eukaryote_decoder_options(ck: dict) -> dict:
+    """PredictOptions fields for eukaryote mode from a checkpoint's ``decoder`` entry (a prokaryote model's
+    settings, such as its score threshold, do not carry over to the eukaryote decoder)."""
+    dec = ck.get("decoder") or {}
+    return {"inner_start_penalty": float(dec["inner_start_penalty"])} if "inner_start_penalty" in dec else {}
+
+
 def _release_memory() -> None:
     """Hand freed block buffers back to the OS (glibc keeps them otherwise), so memory stays flat."""
     try:
@@ -187,7 +197,7 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
         if opts.mode == "eukaryote":
             block_calls = decode_eukaryote(codes, probs, record, record_length=length, table=opts.table,
                                            min_score=opts.min_score, min_exon=opts.min_exon,
-                                           min_intron=opts.min_intron)
+                                           min_intron=opts.min_intron, inner_start_penalty=opts.inner_start_penalty)
             calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
         else:  # the decoder of every other prokaryote path, with all of the options' settings
             calls += _decode_block(record, codes, strand_evidence(probs), a, length, (core_a, core_b), opts)
@@ -524,6 +534,8 @@ def _decoder_summary(opts: PredictOptions, bases: int) -> str:
     used = opts if opts.mode != "prokaryote" or (opts.adapt and bases >= opts.adapt_min_bases) \
         else opts.without_dialect(bases)
     out = f"min_score {used.min_score:g}"
+    if opts.mode == "eukaryote" and used.inner_start_penalty:
+        out += f"; inner-start penalty {used.inner_start_penalty:g}"
     if opts.mode == "prokaryote" and used.length_prior[0]:
         out += f"; gene-length prior {used.length_prior[0]:g} below {used.length_prior[1]:g} bp"
     return out

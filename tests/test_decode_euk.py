@@ -47,14 +47,15 @@ def _random_probs(rng: np.random.Generator, n: int) -> Probs:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(60, 900), gc=st.floats(0.2, 0.8))
-def test_random_probabilities_give_only_valid_genes(seed, n, gc):
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(60, 900), gc=st.floats(0.2, 0.8),
+       penalty=st.sampled_from([0.0, 256.0]))
+def test_random_probabilities_give_only_valid_genes(seed, n, gc, penalty):
     rng = np.random.default_rng(seed)
     p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
     seq = "".join(rng.choice(list("ACGT"), n, p=p))
     codes, _ = encode(seq)
     calls = decode_eukaryote(codes, _random_probs(rng, n), "r", record_length=n, table=1, min_score=-50.0,
-                             min_exon=MIN_EXON, min_intron=MIN_INTRON)
+                             min_exon=MIN_EXON, min_intron=MIN_INTRON, inner_start_penalty=penalty)
     for call in calls:
         check_transcript(seq, call.transcript)
 
@@ -155,3 +156,57 @@ def test_genes_start_with_atg_not_the_tables_alternative_initiation_codons():
     codes, _ = encode(seq)
     calls = decode_eukaryote(codes, probs, "r", record_length=n, table=1)
     assert [c.transcript.cds for c in calls] == [((atg, end),)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(3, 400))
+def test_inner_starts_agree_with_walking_back_codon_by_codon(seed, n):
+    from genelstm.decode_euk import _inner_starts
+
+    rng = np.random.default_rng(seed)
+    seq = "".join(rng.choice(list("ACGT"), n, p=[0.3, 0.2, 0.2, 0.3]))
+    codes, _ = encode(seq)
+    is_stop = np.array([seq[i : i + 3] in STOPS for i in range(n)])
+    want = np.zeros(n, bool)
+    for x in range(n):
+        if seq[x : x + 3] != "ATG":
+            continue
+        y = x - 3
+        while y >= 0 and seq[y : y + 3] not in STOPS:
+            if seq[y : y + 3] == "ATG":
+                want[x] = True
+                break
+            y -= 3
+    assert (_inner_starts(codes, is_stop) == want).all()
+
+
+def _gene_after_a_weak_stretch():
+    """A forward gene from the ATG at 60 to the TAA at 300, an ATG in frame at 30 with nothing but sense
+    codons between, and per-base probabilities that call the stretch 30-60 weakly non-coding."""
+    n = 360
+    seq = ["C"] * n
+    for pos, codon in ((30, "ATG"), (60, "ATG"), (300, "TAA")):
+        seq[pos : pos + 3] = codon
+    seq = "".join(seq)
+    region = np.zeros((2, len(REGIONS), n), np.float32)
+    region[:, INTERGENIC] = 0.98
+    region[:, INTRON] = 0.02
+    i = np.arange(30, 303)
+    strong = i >= 60
+    region[0, INTERGENIC, i] = np.where(strong, 0.05, 0.7)
+    region[0, CDS1 + (i - 30) % 3, i] = np.where(strong, 0.93, 0.28)
+    events = np.full((2, len(EVENTS), n), 0.001, np.float32)
+    events[0, EVENTS.index("start"), [30, 60]] = 0.5
+    events[0, EVENTS.index("stop"), 300] = 0.9
+    return encode(seq)[0], Probs(0, n, region, events)
+
+
+def test_inner_start_penalty_moves_a_start_to_the_first_atg_of_its_stretch():
+    codes, probs = _gene_after_a_weak_stretch()
+
+    def genes(penalty):
+        calls = decode_eukaryote(codes, probs, "r", record_length=len(codes), table=1, inner_start_penalty=penalty)
+        return [c.transcript.cds for c in calls if c.transcript.strand == 1]
+
+    assert genes(0.0) == [((60, 303),)]  # the weak stretch costs more than the start gains
+    assert genes(256.0) == [((30, 303),)]  # starting at the inner ATG now costs 256
