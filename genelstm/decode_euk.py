@@ -4,7 +4,8 @@ Grammar (per strand, read 5'->3'): intergenic, then a start codon, exons joined 
 begin with GT or GC and end with AG, the reading frame (phase) carried across each intron, no
 in-frame stop inside an exon, and an in-frame stop closing the last exon. Exons and introns have
 minimum lengths. A parse's score is the sum over gene bases of log P(label) - log P(non-coding)
-plus the log-odds of the boundary events it uses, minus ``min_score`` per gene (the knob).
+plus the log-odds of the boundary events it uses, minus ``min_score`` per gene (the knob), minus
+``inner_start_penalty`` for a gene that starts at an inner ATG of its open stretch (see _inner_starts).
 
 The sweep visits only candidate sites (start codons, splice sites whose event probability passes
 ``site_threshold``, every stop codon) in order, with running maxima for the open exon of each frame
