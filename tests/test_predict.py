@@ -240,6 +240,26 @@ def test_bundled_decoder_settings_reach_the_decoder():
     plain = opts.without_dialect(10**7)
     assert plain.length_prior[0] == 0 and plain.min_score == dec["small"]["min_score"]
     assert plain.start_weight == dec["small"]["start_weight"] != opts.start_weight
+    assert opts.start_alternatives == dec["start_alternatives"] > 0
+
+
+def test_the_fungi_decoder_settings_reach_eukaryote_mode_and_its_header(tmp_path):
+    """The fungi model's inner-start penalty is what `predict --mode eukaryote` decodes with and names; a
+    prokaryote model's settings (its score threshold) do not leak into the eukaryote decoder."""
+    from genelstm.models import resolve
+    from genelstm.predict import _decoder_summary, eukaryote_decoder_options
+
+    fungi = checkpoint.read(resolve("fungi"))
+    opts = PredictOptions(mode="eukaryote", **eukaryote_decoder_options(fungi))
+    assert opts.inner_start_penalty == fungi["decoder"]["inner_start_penalty"] > 0
+    assert _decoder_summary(opts, 10**6) == f"min_score 0; inner-start penalty {opts.inner_start_penalty:g}"
+    assert eukaryote_decoder_options(checkpoint.read(resolve("prokaryote"))) == {}
+    out = tmp_path / "genes.gff3"
+    r = CliRunner().invoke(main, ["predict", "--mode", "eukaryote", str(TEST_DATA / "synthetic_introns.fa"),
+                                  "-o", str(out), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    header = next(ln for ln in out.read_text().splitlines() if ln.startswith("# genelstm"))
+    assert f"inner-start penalty {opts.inner_start_penalty:g}" in header
 
 
 def test_gff3_header_names_the_decoder_settings_actually_used():
