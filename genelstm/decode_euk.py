@@ -76,7 +76,7 @@ class _Sweep:
         self._scores(region, events)
         self._site_masks(events, table, site_threshold)
         if inner_start_penalty:
-            self.lo[_S] = self.lo[_S] - inner_start_penalty * _inner_starts(self.c, self.is_stop)
+            self.lo[_S] = self.lo[_S] - inner_start_penalty * _inner_starts(self.is_atg, self.is_stop)
         self.best_g, self.best_g_ptr = 0.0, None
         self.pending: list[tuple[int, float, int, tuple]] = []  # (end, score, tie, pointer)
         self.settled: list[tuple[float, tuple | None, int]] = [(NEG, None, -1)] * 3
@@ -101,7 +101,8 @@ class _Sweep:
         _, stops_set = codon_table(table)
         ids = _codon_ids(c)
         self.stop_ids = set(int(i) for i in _ids(stops_set))
-        self.is_start = np.isin(ids, _ids(EUKARYOTE_STARTS)) & (events[_S] > site_threshold)
+        self.is_atg = np.isin(ids, _ids(EUKARYOTE_STARTS))
+        self.is_start = self.is_atg & (events[_S] > site_threshold)
         self.is_stop = np.isin(ids, _ids(stops_set))
         din = np.full(n, -1, np.int64)
         din[:-1] = np.where((c[:-1] < 4) & (c[1:] < 4), c[:-1].astype(np.int64) * 4 + c[1:], -1)
@@ -207,17 +208,18 @@ class _Sweep:
         return final_ptr
 
 
-def _inner_starts(c: np.ndarray, is_stop: np.ndarray) -> np.ndarray:
-    """Per position: whether an ATG there has another ATG in frame upstream before the previous in-frame stop.
+def _inner_starts(is_atg: np.ndarray, is_stop: np.ndarray) -> np.ndarray:
+    """Per position: whether an ATG there (``is_atg``) has another ATG in frame upstream before the previous
+    in-frame stop (``is_stop``).
 
     Ribosomes scan an mRNA from its 5' end and mostly begin at the first ATG they meet, so a gene rarely starts
     at an inner ATG of its open stretch (94% of the Komagataella training genes start at the first one); the
     decoder's ``inner_start_penalty`` is charged there."""
-    atg = np.isin(_codon_ids(c), _ids(EUKARYOTE_STARTS))
-    out = np.zeros(len(c), bool)
+    n = len(is_atg)
+    out = np.zeros(n, bool)
     for f in range(3):
-        grid = np.arange(f, len(c), 3)
-        at = np.flatnonzero(atg[grid])
+        grid = np.arange(f, n, 3)
+        at = np.flatnonzero(is_atg[grid])
         stretch = np.cumsum(is_stop[grid])[at]  # which stop-free stretch each ATG lies in
         first = np.r_[True, stretch[1:] != stretch[:-1]] if len(at) else np.zeros(0, bool)
         out[grid[at[~first]]] = True
