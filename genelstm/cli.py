@@ -142,6 +142,9 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
 @click.option("--batch-size", type=click.IntRange(1), help="Windows per step [16].")
 @click.option("--window", type=click.IntRange(1), help="Window length in bases, a multiple of the pool factor [2700].")
 @click.option("--lr", type=click.FloatRange(0, min_open=True), help="Peak learning rate [2e-3].")
+@click.option("--start-choice-weight", type=click.FloatRange(0),
+              help="Weight of the per-gene start-choice loss: each annotated start against the other start codons "
+                   "of its open frame [0].")
 @click.option("--cell", type=click.Choice(["lstm", "gru", "peephole", "cifg"]),
               help="Recurrent cell [lstm]; peephole and cifg are hand-written and slower.")
 @click.option("--attention", type=click.IntRange(0),

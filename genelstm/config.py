@@ -53,6 +53,7 @@ class TrainConfig:
     warmup_steps: int = 100
     event_pos_weight: float = 20.0
     lm_weight: float = 1.0
+    start_choice_weight: float = 0.0  # objectives.start_choice: each start against its open frame's others
     patience: int = 4
     val_records: list[str] | None = None
     val_pattern: str | None = None

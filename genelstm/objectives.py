@@ -17,6 +17,8 @@ from .labels import CDS1, CDS3, EVENTS, REGIONS
 from .model import GeneLSTM
 
 LN2 = math.log(2)
+_START_CODONS = (14, 46, 62)  # ATG, GTG, TTG as 16*b1 + 4*b2 + b3 over ACGT
+_STOP_CODONS = (48, 50, 56)  # TAA, TAG, TGA
 
 
 def losses(out: dict[str, torch.Tensor], batch: Batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
@@ -35,9 +37,60 @@ def losses(out: dict[str, torch.Tensor], batch: Batch, cfg: TrainConfig) -> dict
         ok = batch.codes != N_CODE
         logits = out["next_base"].permute(0, 2, 1)[ok]
         res["lm"] = F.cross_entropy(logits, batch.codes[ok]) if logits.numel() else logits.sum()
-    total = res.get("region", 0) + res.get("events", 0) + cfg.lm_weight * res.get("lm", 0)
+    if "region" in out and cfg.start_choice_weight:
+        res["start"] = start_choice(out["events"][:, :, EVENTS.index("start")], batch)
+    total = (res.get("region", 0) + res.get("events", 0) + cfg.lm_weight * res.get("lm", 0)
+             + cfg.start_choice_weight * res.get("start", 0))
     res["total"] = total
     return res
+
+
+def start_choice(start_logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Mean cross-entropy of each annotated start against the other start codons of its open frame.
+
+    The per-base event loss asks "is this base a start?" everywhere, which the network answers well
+    by composition alone; the decoder asks something harder: which of the ATG/GTG/TTG codons that
+    share a stop is the start. This loss asks exactly that, per gene: a softmax of the start logits
+    over the start codons (plus the annotated one, whatever its codon) in the same frame between two
+    stop codons, read off the window's sequence on each strand. TGA counts as a stop even on table 4,
+    which only shortens the choice there. ``start_logits``: (B, 2, W), tracks as in ``labels``.
+    """
+    fwd = batch.codes
+    rc = torch.where(fwd < 4, 3 - fwd, fwd).flip(-1)
+    start = EVENTS.index("start")
+    per_gene = torch.cat([
+        _open_frame_choice(start_logits[:, 0], fwd, batch.events[:, 0, start] > 0.5, ~batch.mask[:, 0]),
+        _open_frame_choice(start_logits[:, 1].flip(-1), rc, (batch.events[:, 1, start] > 0.5).flip(-1),
+                           (~batch.mask[:, 1]).flip(-1)),
+    ])
+    return per_gene.mean() if per_gene.numel() else start_logits.sum() * 0
+
+
+def _open_frame_choice(logits: torch.Tensor, codes: torch.Tensor, target: torch.Tensor,
+                       known: torch.Tensor) -> torch.Tensor:
+    """Per annotated start on one strand read 5'->3': logsumexp over its open frame minus its own logit."""
+    b, w = codes.shape
+    pad = (-w) % 3 + 2
+    c = torch.nn.functional.pad(codes, (0, pad), value=4)
+    ok = (c[:, :w] < 4) & (c[:, 1 : w + 1] < 4) & (c[:, 2 : w + 2] < 4)
+    codon = torch.where(ok, 16 * c[:, :w] + 4 * c[:, 1 : w + 1] + c[:, 2 : w + 2], -1)
+    is_stop = torch.isin(codon, torch.tensor(_STOP_CODONS, device=codes.device))
+    cand = (torch.isin(codon, torch.tensor(_START_CODONS, device=codes.device)) | target) & known
+    target = target & known
+    w3 = w + (-w) % 3
+    rows = w3 // 3
+    stops = torch.nn.functional.pad(is_stop.long(), (0, w3 - w)).view(b, rows, 3)
+    seg = stops.cumsum(1).view(b, w3)[:, :w]  # open frames counted per frame; a stop opens the next
+    frame = torch.arange(w, device=codes.device) % 3
+    group = (torch.arange(b, device=codes.device)[:, None] * 3 + frame) * (rows + 1) + seg
+    n_groups = b * 3 * (rows + 1)
+    lg, gi = logits.float()[cand], group[cand]
+    top = torch.full((n_groups,), -torch.inf, device=codes.device).scatter_reduce(
+        0, gi, lg.detach(), "amax", include_self=True)
+    total = torch.zeros(n_groups, device=codes.device).index_add(0, gi, torch.exp(lg - top[gi]))
+    tg = group[target]
+    lse = top[tg] + torch.log(total[tg])
+    return lse - logits.float()[target]
 
 
 def _f1(tp: float, fp: float, fn: float) -> float:
@@ -54,7 +107,7 @@ def validate(model: GeneLSTM, tracks: list, cfg: TrainConfig, device: torch.devi
     picks = tiled_picks(tracks, cfg.window, cfg.val_max_bases)
     conf = np.zeros((len(REGIONS), len(REGIONS)), np.int64)
     ev = np.zeros((len(EVENTS), 3), np.int64)  # tp, fp, fn
-    sums = {"region": 0.0, "events": 0.0, "lm": 0.0}
+    sums = {"region": 0.0, "events": 0.0, "lm": 0.0, "start": 0.0}
     n_batches, bits, n_bases = 0, 0.0, 0
     for i in range(0, len(picks), cfg.batch_size):
         batch = cut(tracks, picks[i : i + cfg.batch_size], cfg.window).to(device)
@@ -91,6 +144,8 @@ def validate(model: GeneLSTM, tracks: list, cfg: TrainConfig, device: torch.devi
         res["val_event_f1"] = {name: round(_f1(*ev[i]), 6) for i, name in enumerate(EVENTS) if ev[i].sum()}
         res["val_region_loss"] = round(sums["region"] / n_batches, 6)
         res["val_event_loss"] = round(sums["events"] / n_batches, 6)
+        if cfg.start_choice_weight:
+            res["val_start_loss"] = round(sums["start"] / n_batches, 6)
     if want_lm:
         res["val_bits_per_base"] = round(bits / max(n_bases, 1), 6)
     return res
