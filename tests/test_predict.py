@@ -187,8 +187,10 @@ def test_streamed_long_records_equal_whole_record_decoding():
     whole = decode_record(rid, codes, ev, opts)
     streamed = stream_record(model, genome, rid, opts, device=torch.device("cpu"))
     assert len(whole) >= 5
-    assert [(c.transcript.strand, c.transcript.cds, round(c.score, 3)) for c in streamed] == \
-        [(c.transcript.strand, c.transcript.cds, round(c.score, 3)) for c in whole]
+    assert [(c.transcript.strand, c.transcript.cds) for c in streamed] == \
+        [(c.transcript.strand, c.transcript.cds) for c in whole]
+    # scores to float32 tolerance: blocks and the whole record go through matrix products of other shapes
+    assert [c.score for c in streamed] == pytest.approx([c.score for c in whole], rel=1e-6)
 
 
 def test_eukaryote_mode_without_a_model_uses_the_bundled_fungi_model(tmp_path):
