@@ -7,7 +7,7 @@ OUT    ?= demo_out
 SHARED ?= ../shared/data
 STAGE2_EPOCHS ?= 18
 
-.PHONY: setup demo test clean bundled-model bundled-model-cpu fungi-model prokaryote-stage6
+.PHONY: setup demo test clean bundled-model bundled-model-cpu fungi-model
 
 setup: $(VENV)/.installed
 
@@ -79,21 +79,6 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only start_alternatives,min_score --write \
 		| tee benchmarks/results/tune_decoder.start_alternatives.txt
-	$(MAKE) prokaryote-stage6
-
-# Stage 6 (stage 5 was the offset-head trial of benchmarks/gpu_session.sh, not kept), on 2 CPU cores (11 minutes): the tuned stage-4 model fine-tuned with the start-choice loss
-# (objectives.start_choice, weight 0.2), epoch chosen by gene-level F1 on the validation genomes (patience
-# stopped it after epoch 6; epoch 2 kept); it keeps stage 4's decoder settings. Its control -- the same run
-# with weight 0 -- is in benchmarks/results/prokaryote.stage6_control.metrics.jsonl. --max-minutes sets the
-# learning-rate schedule by the clock, so this stage is not bit-reproducible either.
-prokaryote-stage6:
-	cp genelstm/models/prokaryote.pt $(MODEL_WORK)/stage4_tuned.pt
-	$(BIN)/genelstm -v train $(CORPUS) --init $(MODEL_WORK)/stage4_tuned.pt --start-choice-weight 0.2 --epochs 40 \
-		--steps-per-epoch 300 --batch-size 16 --window 2700 --lr 3e-4 --seed 5 --threads 2 --max-minutes 38 \
-		-o $(MODEL_WORK)/stage6.pt --metrics benchmarks/results/prokaryote.stage6.metrics.jsonl
-	$(BIN)/python -c "import sys, torch; a, b = (torch.load(p, weights_only=True) for p in sys.argv[1:]); \
-		b['decoder'] = a['decoder']; torch.save(b, 'genelstm/models/prokaryote.pt')" \
-		$(MODEL_WORK)/stage4_tuned.pt $(MODEL_WORK)/stage6.pt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt
@@ -113,7 +98,6 @@ $(MODEL_WORK)/stage2.pt: | setup
 
 # The bundled fungi model: the prokaryote model fine-tuned on Komagataella phaffii, chromosome 4 held out
 # for validation (11 minutes on 2 CPU cores); S. cerevisiae chrI is its test (benchmarks/eukaryote_accuracy.py).
-# (The bundled fungi.pt was fine-tuned from the stage-4 prokaryote model, before stage 6 existed.)
 fungi-model: setup
 	$(BIN)/genelstm -v train $(SHARED)/eukaryotes/Komagataella_phaffii_GS115_Picpa1.gbk.gz --val-records chromosome_4 \
 		--init genelstm/models/prokaryote.pt --epochs 8 --steps-per-epoch 250 --lr 1e-3 --seed 0 --threads 2 \
