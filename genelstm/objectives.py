@@ -10,15 +10,18 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .alphabet import N_CODE
+from .alphabet import N_CODE, codon_table
 from .config import TrainConfig
 from .dataset import Batch, cut, tiled_picks
+from .decode import _ids
 from .labels import CDS1, CDS3, EVENTS, REGIONS
 from .model import GeneLSTM
 
 LN2 = math.log(2)
-_START_CODONS = (14, 46, 62)  # ATG, GTG, TTG as 16*b1 + 4*b2 + b3 over ACGT
-_STOP_CODONS = (48, 50, 56)  # TAA, TAG, TGA
+#: the start codons a prokaryote gene's start is chosen among in training (the rarer ones of table 11 would
+#: mostly add noise to the choice) and the stops that close an open frame, as codon ids (decode._ids)
+_START_IDS = tuple(int(i) for i in _ids(frozenset({"ATG", "GTG", "TTG"})))
+_STOP_IDS = tuple(int(i) for i in _ids(codon_table(11)[1]))
 
 
 def losses(out: dict[str, torch.Tensor], batch: Batch, cfg: TrainConfig) -> dict[str, torch.Tensor]:
@@ -56,7 +59,7 @@ def start_choice(start_logits: torch.Tensor, batch: Batch) -> torch.Tensor:
     which only shortens the choice there. ``start_logits``: (B, 2, W), tracks as in ``labels``.
     """
     fwd = batch.codes
-    rc = torch.where(fwd < 4, 3 - fwd, fwd).flip(-1)
+    rc = torch.where(fwd < N_CODE, 3 - fwd, fwd).flip(-1)  # as alphabet.reverse_complement_codes
     start = EVENTS.index("start")
     per_gene = torch.cat([
         _open_frame_choice(start_logits[:, 0], fwd, batch.events[:, 0, start] > 0.5, ~batch.mask[:, 0]),
@@ -70,16 +73,15 @@ def _open_frame_choice(logits: torch.Tensor, codes: torch.Tensor, target: torch.
                        known: torch.Tensor) -> torch.Tensor:
     """Per annotated start on one strand read 5'->3': logsumexp over its open frame minus its own logit."""
     b, w = codes.shape
-    pad = (-w) % 3 + 2
-    c = torch.nn.functional.pad(codes, (0, pad), value=4)
-    ok = (c[:, :w] < 4) & (c[:, 1 : w + 1] < 4) & (c[:, 2 : w + 2] < 4)
-    codon = torch.where(ok, 16 * c[:, :w] + 4 * c[:, 1 : w + 1] + c[:, 2 : w + 2], -1)
-    is_stop = torch.isin(codon, torch.tensor(_STOP_CODONS, device=codes.device))
-    cand = (torch.isin(codon, torch.tensor(_START_CODONS, device=codes.device)) | target) & known
+    c = F.pad(codes, (0, 2), value=N_CODE)
+    ok = (c[:, :w] < N_CODE) & (c[:, 1 : w + 1] < N_CODE) & (c[:, 2 : w + 2] < N_CODE)
+    codon = torch.where(ok, 16 * c[:, :w] + 4 * c[:, 1 : w + 1] + c[:, 2 : w + 2], -1)  # as decode._codon_ids
+    is_stop = torch.isin(codon, torch.tensor(_STOP_IDS, device=codes.device))
+    cand = (torch.isin(codon, torch.tensor(_START_IDS, device=codes.device)) | target) & known
     target = target & known
     w3 = w + (-w) % 3
     rows = w3 // 3
-    stops = torch.nn.functional.pad(is_stop.long(), (0, w3 - w)).view(b, rows, 3)
+    stops = F.pad(is_stop.long(), (0, w3 - w)).view(b, rows, 3)
     seg = stops.cumsum(1).view(b, w3)[:, :w]  # open frames counted per frame; a stop opens the next
     frame = torch.arange(w, device=codes.device) % 3
     group = (torch.arange(b, device=codes.device)[:, None] * 3 + frame) * (rows + 1) + seg
