@@ -14,36 +14,10 @@
 #   OUT=/path DATA=gpu_data/prokaryotes bash benchmarks/gpu_session.sh
 # DATA holds the split's train and val genome files (the test genomes are not even copied). At most 8
 # files are written to OUT.
-set -u -o pipefail
-OUT=${OUT:?set OUT}
-DATA=${DATA:-gpu_data/prokaryotes}
-SPLIT=${SPLIT:-benchmarks/splits/prokaryotes.tsv}
+. "$(dirname "$0")/gpu_common.sh"  # OUT, DATA, SPLIT, DEVICE, CACHE, LOGS, say; corpus cached
 MAIN_MIN=${MAIN_MIN:-6.3}
 ARCH_MIN=${ARCH_MIN:-3.1}
 ARCH_STEPS=${ARCH_STEPS:-2000}
-DEVICE=${DEVICE:-cuda}
-export GENELSTM_CACHE=${GENELSTM_CACHE:-/tmp/glcache} PYTHONUNBUFFERED=1
-CACHE=$GENELSTM_CACHE/corpus
-LOGS=/tmp/gpu_logs
-mkdir -p "$LOGS"
-T0=$(date +%s)
-say() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$OUT/log.txt" >&2; }
-
-if [ -z "${NO_WHEELS:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then  # biopython and pyfaidx, which the GPU image lacks
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD
-{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; nproc;
-  python3 -c "import torch; print('torch', torch.__version__)"; } >>"$OUT/log.txt" 2>&1
-say "start"
-
-python3 - "$SPLIT" "$DATA" "$CACHE" <<'EOF' 2>>"$OUT/log.txt" || exit 1
-import sys
-from genelstm.corpus import cache_all, read_split
-cache_all([e for e in read_split(sys.argv[1]) if e.role != "test"], sys.argv[2], sys.argv[3])
-EOF
-say "corpus cached"
 
 python3 - "$SPLIT" "$DATA" "$DEVICE" >"$OUT/bundled_val.json" 2>"$LOGS/bundled_val.log" <<'EOF' &
 import json, sys

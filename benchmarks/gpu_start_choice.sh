@@ -7,35 +7,9 @@
 # choice between them, with the decoder retuned, is made afterwards on the same validation genomes (CPU).
 #
 #   OUT=/path DATA=gpu_data/prokaryotes bash benchmarks/gpu_start_choice.sh
-set -u -o pipefail
-OUT=${OUT:?set OUT}
-DATA=${DATA:-gpu_data/prokaryotes}
-SPLIT=${SPLIT:-benchmarks/splits/prokaryotes.tsv}
+. "$(dirname "$0")/gpu_common.sh"  # OUT, DATA, SPLIT, DEVICE, CACHE, LOGS, say; corpus cached
 MINUTES=${MINUTES:-6.5}
 STEPS=${STEPS:-400}
-DEVICE=${DEVICE:-cuda}
-export GENELSTM_CACHE=${GENELSTM_CACHE:-/tmp/glcache} PYTHONUNBUFFERED=1
-CACHE=$GENELSTM_CACHE/corpus
-LOGS=/tmp/gpu_logs
-mkdir -p "$LOGS"
-T0=$(date +%s)
-say() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$OUT/log.txt" >&2; }
-
-if [ -z "${NO_WHEELS:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then  # biopython and pyfaidx, which the GPU image lacks
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD
-{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; nproc;
-  python3 -c "import torch; print('torch', torch.__version__)"; } >>"$OUT/log.txt" 2>&1
-say "start"
-
-python3 - "$SPLIT" "$DATA" "$CACHE" <<'PY' 2>>"$OUT/log.txt" || exit 1
-import sys
-from genelstm.corpus import cache_all, read_split
-cache_all([e for e in read_split(sys.argv[1]) if e.role != "test"], sys.argv[2], sys.argv[3])
-PY
-say "corpus cached"
 
 for variant in "w0 0 4e-4" "w01 0.1 4e-4" "w03 0.3 4e-4" "w1 1.0 4e-4" "w03hi 0.3 1e-3"; do
   set -- $variant
