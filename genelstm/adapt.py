@@ -78,13 +78,13 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
     """Tracks of the target genomes labelled with genelstm's own self-trained calls (partial calls and
     everything near them stay unlabelled: their ends are unknown)."""
     from .alphabet import N_CODE
-    from .annotation import read_genome
     from .labels import label_record
     from .predict import PredictOptions, decoder_options, self_trained
+    from .sequence import read_sequences
 
     out = []
     for path in genomes:
-        genome, _ = read_genome(path)
+        genome = read_sequences(path)
         calls, notes = self_trained(model, genome, PredictOptions(**decoder_options(ck)), device=device)
         log.info("%s: %s", os.path.basename(path), notes[-1])
         for rec in genome:

@@ -16,7 +16,7 @@ from Bio.SeqFeature import AfterPosition, BeforePosition
 from .alphabet import codon_table
 from .errors import InputError
 from .genemodel import Gene, Transcript, problems, with_stop_added, wrapped
-from .sequence import FastaGenome, Genome, open_text, read_genbank, sniff_format
+from .sequence import FastaGenome, Genome, open_text, read_genbank, read_sequences, sniff_format
 
 DEFAULT_TABLE = 11
 
@@ -55,13 +55,10 @@ class AnnotatedGenome:
 
 def read_genome(path: str | Path) -> tuple[Genome, list[Gene]]:
     """A genome file and the genes it carries itself (GenBank/EMBL; none for FASTA)."""
-    fmt = sniff_format(path)
-    if fmt in ("genbank", "embl"):
+    if sniff_format(path) in ("genbank", "embl"):
         genome, recs = read_genbank(path)
         return genome, genes_from_seqrecords(path, recs, default_table=DEFAULT_TABLE)
-    if fmt == "fasta":
-        return FastaGenome(path), []
-    raise InputError(path, f"not a FASTA, GenBank or EMBL file (looks like {fmt})")
+    return read_sequences(path), []
 
 
 def load(genome_path: str | Path, annotations: list[str | Path] | None = None, *,
@@ -133,6 +130,7 @@ def read_annotation(path: str | Path, genome: Genome, *, table: int = DEFAULT_TA
 def genes_from_seqrecords(path: str | Path, recs: list, *, default_table: int) -> list[Gene]:
     """One gene per locus_tag (isoforms grouped), else one gene per CDS feature."""
     genes: dict[tuple[str, str], Gene] = {}
+    taken: set[str] = set()  # gene IDs given so far (a set: a genome has thousands)
     for rid, rec in recs:
         n = 0
         for feat in rec.features:
@@ -168,7 +166,8 @@ def genes_from_seqrecords(path: str | Path, recs: list, *, default_table: int) -
             )
             key = (rid, q["locus_tag"][0]) if "locus_tag" in q else (rid, f"#{n}")
             if key not in genes:
-                gid = _unique(name, {g.id for g in genes.values()})
+                gid = _unique(name, taken)
+                taken.add(gid)
                 genes[key] = Gene(gid, rid, strand)
             genes[key].transcripts.append(tx)
     return list(genes.values())

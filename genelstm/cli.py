@@ -233,11 +233,11 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     import os
 
     from . import checkpoint
-    from .annotation import read_genome
     from .infer import native_bf16
     from .predict import PredictOptions, decoder_options, eukaryote_decoder_options, run
     from .device import pick_device, set_threads
     from .models import default_for, resolve
+    from .sequence import read_sequences
 
     set_threads(threads)
     if model_path is None:
@@ -248,7 +248,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     model, _, ck = checkpoint.load_model(model_path)
     dev = pick_device(device)
     model.to(dev)
-    g, _ = read_genome(genome)
+    g = read_sequences(genome)
     mode = mode or ck.get("data", {}).get("mode", "prokaryote")
     tuned = decoder_options(ck) if mode == "prokaryote" else eukaryote_decoder_options(ck)
     if min_score is not None:
@@ -338,9 +338,9 @@ def score(genomes, model_path, output, tracks, window, z_cut, threads, device, n
 
     from . import checkpoint
     from . import score as sc
-    from .annotation import read_genome
     from .models import resolve
     from .atomic import atomic_text
+    from .sequence import read_sequences
     from .device import pick_device, set_threads
 
     set_threads(threads)
@@ -349,7 +349,7 @@ def score(genomes, model_path, output, tracks, window, z_cut, threads, device, n
     model.to(dev)
     scores, base = [], {}
     for g in genomes:
-        genome, _ = read_genome(g)
+        genome = read_sequences(g)
         scores += sc.score_genome(model, genome, window=window, device=dev, progress=not no_progress)
         base = sc.kmer_baselines(genome) if len(genomes) == 1 else {}
     with atomic_text(output) as fh:

@@ -347,6 +347,68 @@ def _read_fai(index: Path) -> list[Record]:
         return [Record(f[0], int(f[1])) for f in (line.split("\t") for line in fh) if f and f[0]]
 
 
+def read_sequences(path: str | Path) -> Genome:
+    """The records of a genome file without its annotation: what predict, score and adapt need.
+
+    GenBank files are scanned for their LOCUS lines and ORIGIN blocks only: Biopython's parser also
+    builds every feature, which is most of its time (0.7 s of a 3.4 Mb draft with 3,300 genes, against
+    0.1 s here). A file this scan does not fully recognise is read by Biopython instead, so names,
+    bases, topology and error messages are the same either way."""
+    fmt = sniff_format(path)
+    if fmt == "fasta":
+        return FastaGenome(path)
+    if fmt == "genbank":
+        fast = _genbank_sequences(path)
+        if fast is not None:
+            return fast
+    if fmt in ("genbank", "embl"):
+        return read_genbank(path)[0]
+    raise InputError(path, f"not a FASTA, GenBank or EMBL file (looks like {fmt})")
+
+
+_NOT_BASES = str.maketrans("", "", "0123456789 \t\r\n")
+
+
+def _genbank_sequences(path: str | Path) -> MemoryGenome | None:
+    """Records of a GenBank file from LOCUS and ORIGIN alone, or None for anything unusual (a LOCUS line
+    without name and length in bp, a record without ORIGIN, a repeated name, a length that differs from
+    the LOCUS line's, a character that is not a base): read_genbank handles those."""
+    seqs: dict[str, str] = {}
+    circular: set[str] = set()
+    name, declared, chunks = None, 0, None
+    try:
+        with open_text(path) as fh:
+            for line in fh:
+                if chunks is not None:  # inside an ORIGIN block
+                    if not line.startswith("//"):
+                        chunks.append(line.translate(_NOT_BASES))
+                        continue
+                    seq = "".join(chunks).upper()
+                    if not seq or len(seq) != declared or name in seqs:
+                        return None
+                    encode(seq)  # raises on a character that is not a base
+                    seqs[name] = seq
+                    name, chunks = None, None
+                elif line.startswith("LOCUS"):
+                    f = line.split()
+                    if name is not None or len(f) < 4 or not f[2].isdigit() or f[3] != "bp":
+                        return None
+                    name, declared = f[1], int(f[2])
+                    if "circular" in f[4:]:
+                        circular.add(name)
+                elif line.startswith("ORIGIN"):
+                    if name is None:
+                        return None
+                    chunks = []
+                elif line.startswith("//"):
+                    return None  # a record without ORIGIN
+    except (OSError, EOFError, ValueError, zlib.error, gzip.BadGzipFile):
+        return None
+    if name is not None or not seqs:
+        return None
+    return MemoryGenome(path, seqs, circular)
+
+
 def read_genbank(path: str | Path) -> tuple[MemoryGenome, list]:
     """Parse a GenBank or EMBL file: (genome, Biopython SeqRecords) for the annotation reader."""
     from Bio import BiopythonParserWarning, SeqIO

@@ -1,5 +1,6 @@
 import gzip
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genelstm.alphabet import encode
-from genelstm.sequence import FastaGenome, sniff_format
+from genelstm.errors import InputError
+from genelstm.sequence import FastaGenome, _genbank_sequences, read_genbank, read_sequences, sniff_format
 
 
 def write_fasta(path, records, width=60, opener=open):
@@ -96,3 +98,84 @@ def test_format_is_sniffed_from_content(tmp_path):
     assert sniff_format(tmp_path / "x.txt") == "fasta"
     (tmp_path / "y.txt").write_text("LOCUS       X  4 bp  DNA\n")
     assert sniff_format(tmp_path / "y.txt") == "genbank"
+
+
+# ---------------------------------------------------------------- GenBank sequences without features
+
+TEST_DATA = Path(__file__).resolve().parent.parent / "test_data"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def _same_genome(a, b):
+    assert list(a.records.values()) == list(b.records.values())  # ids, lengths, topology, in file order
+    for rid in a.records:
+        assert a.fetch(rid) == b.fetch(rid)
+
+
+def _genbank(path, records, *, circular=(), lengths=None):
+    """A GenBank file written by hand: one LOCUS/ORIGIN pair per record, bases 60 per line in groups of 10."""
+    lines = []
+    for name, seq in records:
+        n = (lengths or {}).get(name, len(seq or "A" * 100))
+        topo = "circular" if name in circular else "linear"
+        lines.append(f"LOCUS       {name:<16s}{n:>11d} bp    DNA     {topo}   BCT 01-JAN-2000")
+        lines.append("FEATURES             Location/Qualifiers")
+        lines.append("     source          1..%d" % n)
+        if seq is not None:
+            lines.append("ORIGIN")
+            for i in range(0, len(seq), 60):
+                groups = " ".join(seq[j : j + 10] for j in range(i, min(i + 60, len(seq)), 10))
+                lines.append(f"{i + 1:>9d} {groups}")
+        lines.append("//")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("name", ["yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz", "phiX174_NC_001422.gbk.gz"])
+def test_genbank_sequence_scan_equals_biopython_on_real_files(name):
+    path = TEST_DATA / name
+    fast = _genbank_sequences(path)
+    assert fast is not None  # the scan itself read it, not the fallback
+    _same_genome(fast, read_genbank(path)[0])
+    assert all(r.circular for r in fast.records.values())  # both are circular molecules
+
+
+def test_genbank_sequence_scan_equals_biopython_on_constructed_records(tmp_path):
+    rng = random.Random(3)
+    recs = [(f"c{i}", "".join(rng.choice("acgtn") for _ in range(rng.randrange(1, 400)))) for i in range(5)]
+    path = _genbank(tmp_path / "x.gbk", recs, circular={"c2"})
+    fast = _genbank_sequences(path)
+    assert fast is not None and fast.records["c2"].circular and not fast.records["c1"].circular
+    assert fast.fetch("c0") == recs[0][1].upper()
+    _same_genome(fast, read_genbank(path)[0])
+
+
+def test_unusual_genbank_records_go_to_biopython_with_the_same_result(tmp_path):
+    seq = "ACGTTGCA" * 20
+    duplicate = _genbank(tmp_path / "dup.gbk", [("A", seq), ("A", seq[::-1])])
+    wrong_length = _genbank(tmp_path / "len.gbk", [("A", seq)], lengths={"A": len(seq) + 5})
+    for path in (duplicate, wrong_length):
+        assert _genbank_sequences(path) is None
+        _same_genome(read_sequences(path), read_genbank(path)[0])
+    assert list(read_sequences(duplicate).records) == ["A", "A_2"]
+
+
+@pytest.mark.parametrize("records, message", [
+    ([("A", "ACGT" * 30), ("B", None)], "cannot parse genbank"),
+    ([("A", "ACGT" * 30 + "XJ")], "record 'A'"),
+])
+def test_bad_genbank_records_fail_as_biopython_says(tmp_path, records, message):
+    path = _genbank(tmp_path / "bad.gbk", records)
+    with pytest.raises(InputError) as fast_err:
+        read_sequences(path)
+    with pytest.raises(InputError) as bio_err:
+        read_genbank(path)
+    assert str(fast_err.value) == str(bio_err.value) and message in str(fast_err.value)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data")
+def test_genbank_sequence_scan_equals_biopython_on_the_first_data_set():
+    files = sorted(SHARED.glob("*.gb*"))
+    assert files
+    for path in files:
+        _same_genome(read_sequences(path), read_genbank(path)[0])
