@@ -99,11 +99,15 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
                      (800.0, 180.0)],
     # shorter ORFs offered per stop beside the chosen one, for the selection to fit between neighbours
     "start_alternatives": [0, 3, 10],
+    # the start codons offered: all of the translation table's, or Prodigal's three
+    "start_codons": [(), ("ATG", "GTG", "TTG")],
 }
 
 
 def _fmt(v) -> str:
-    return ",".join(f"{x:g}" for x in v) if isinstance(v, (tuple, list)) else f"{v:g}"
+    if isinstance(v, (tuple, list)):
+        return ",".join(x if isinstance(x, str) else f"{x:g}" for x in v) or "all"
+    return f"{v:g}"
 
 
 def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
@@ -114,6 +118,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
                           length_prior=tuple(setting["length_prior"]),
                           start_alternatives=int(setting["start_alternatives"]),
+                          start_codons=tuple(setting["start_codons"]),
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"]),
                                                           rounds=int(setting["adapt_rounds"]),

@@ -115,14 +115,18 @@ def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.floa
 
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
-                coding_weight: float = 1.0, alternatives: int = 0) -> list[tuple[int, int, float, bool, bool]]:
+                coding_weight: float = 1.0, alternatives: int = 0,
+                start_codons: frozenset[str] | None = None) -> list[tuple[int, int, float, bool, bool]]:
     """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``,
     followed (same stop, listed after it) by up to ``alternatives`` of its shorter ORFs, best first.
 
     ``codon_bonus`` (64,): added to a gene starting with that codon (the start-codon type prior).
+    ``start_codons``: the start codons offered (default: all of the translation table's).
     """
     n = len(c)
     starts_set, stops_set = codon_table(table)
+    if start_codons:
+        starts_set = starts_set & frozenset(start_codons)
     ids = _codon_ids(c)
     is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
     cod = coding_weight * ev.cod.astype(np.float64)
@@ -230,11 +234,13 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                     max_overlap: int = 60, overlap_3p: int | None = None, overlap_5p: int | None = None,
                     start_weight: float = START_WEIGHT,
                     codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0,
-                    length_prior: tuple[float, float] = (0.0, 1.0), alternatives: int = 0) -> list[Call]:
+                    length_prior: tuple[float, float] = (0.0, 1.0), alternatives: int = 0,
+                    start_codons: frozenset[str] | None = None) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence.
 
     ``length_prior`` (weight, length): a gene shorter than ``length`` bases loses weight x (1 - its
-    length / length) from its score, once its start is chosen.
+    length / length) from its score, once its start is chosen. ``start_codons``: the start codons
+    offered, a subset of the table's (default: all of them); Prodigal offers only ATG, GTG and TTG.
     """
     short_w, short_len = length_prior
     n = len(codes)
@@ -248,7 +254,8 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
             c, o5, o3 = reverse_complement_codes(codes), at_end, at_start
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
                                                start_weight=start_weight, codon_bonus=codon_bonus,
-                                               coding_weight=coding_weight, alternatives=alternatives):
+                                               coding_weight=coding_weight, alternatives=alternatives,
+                                               start_codons=start_codons):
             if short_w and e - s < short_len:
                 score -= short_w * (1.0 - (e - s) / short_len)
             if alternatives and not p5:

@@ -86,6 +86,9 @@ class PredictOptions:
     length_prior: tuple[float, float] = (0.0, 1.0)
     #: shorter ORFs offered per stop beside the chosen one, so a gene can still fit between neighbours
     start_alternatives: int = 0
+    #: the start codons the prokaryote decoder offers, a subset of the translation table's (empty: all of
+    #: them); checkpoint ``decoder.start_codons``
+    start_codons: tuple[str, ...] = ()
 
     def without_dialect(self, bases: int) -> "PredictOptions":
         """The settings for decoding an input of ``bases`` without a fitted dialect (``--no-adapt``, or
@@ -155,6 +158,8 @@ def decoder_options(ck: dict) -> dict:
     if dec.get("small"):
         out["small"] = {k: (bool(v) if k == "rc_average" else tuple(float(x) for x in v) if isinstance(v, list)
                             else float(v)) for k, v in dec["small"].items()}
+    if dec.get("start_codons"):
+        out["start_codons"] = tuple(dec["start_codons"])
     if dec.get("start_codon_usage"):
         out["start_codon_usage"] = dict(dec["start_codon_usage"])
     return out
@@ -479,7 +484,7 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
                             overlap_3p=opts.overlap_3p, overlap_5p=opts.overlap_5p,
                             start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
                             coding_weight=opts.coding_weight, length_prior=opts.length_prior,
-                            alternatives=opts.start_alternatives)
+                            alternatives=opts.start_alternatives, start_codons=frozenset(opts.start_codons))
     return [c for c in block if core[0] <= c.transcript.start < core[1]]
 
 
@@ -538,6 +543,8 @@ def _decoder_summary(opts: PredictOptions, bases: int) -> str:
         out += f"; inner-start penalty {used.inner_start_penalty:g}"
     if opts.mode == "prokaryote" and used.length_prior[0]:
         out += f"; gene-length prior {used.length_prior[0]:g} below {used.length_prior[1]:g} bp"
+    if opts.mode == "prokaryote" and used.start_codons:
+        out += f"; start codons {'/'.join(sorted(used.start_codons))}"
     return out
 
 

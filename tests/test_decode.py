@@ -145,3 +145,32 @@ def test_a_shorter_orf_lets_a_gene_fit_beside_its_neighbour():
     assert genes(1) == genes(5) == [(99, 702), (661, 1303)]  # the next start down fits within 60 bases
     # without the neighbour the stop's chosen start stays: a shorter ORF never outscores it
     assert genes(5, genes=((601, 1303),)) == genes(0, genes=((601, 1303),)) == [(601, 1303)]
+
+
+def test_start_codons_restrict_the_starts_offered():
+    """A gene whose evidence marks an in-frame ATT upstream of its ATG: with all of table 11's start codons
+    the ATT start is called; offered only ATG/GTG/TTG (Prodigal's set), the same ORF starts at the ATG."""
+    rng = np.random.default_rng(5)
+    sense = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT"
+             if a + b + c not in ("TAA", "TAG", "TGA", "ATG", "GTG", "TTG", "ATT", "ATC", "ATA", "CTG")]
+    body = "".join(rng.choice(sense) for _ in range(200))
+    seq = "C" * 60 + "ATT" + "GCA" * 10 + "ATG" + body + "TAA" + "C" * 60
+    att, atg, end = 60, 93, len(seq) - 60
+    n = len(seq)
+    cod = np.full((3, n), -3.0, np.float32)
+    for k in range(3):
+        cod[k, att + k : end : 3] = 3.0  # codon position k+1 from the ATT on
+    start = np.full(n, -5.0, np.float32)
+    start[att], start[atg] = 4.0, 0.0
+    stop = np.full(n, -5.0, np.float32)
+    stop[end - 3] = 4.0
+    empty = Evidence(np.full((3, n), -3.0, np.float32), np.full(n, -5.0, np.float32), np.full(n, -5.0, np.float32))
+    codes, _ = encode(seq)
+
+    def called(start_codons):
+        calls = decode_evidence(codes, (Evidence(cod, start, stop), empty), "r", block_start=0, record_length=n,
+                                start_weight=1.0, start_codons=start_codons)
+        return [c.transcript.cds for c in calls]
+
+    assert called(None) == [((att, end),)]
+    assert called(frozenset({"ATG", "GTG", "TTG"})) == [((atg, end),)]

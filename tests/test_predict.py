@@ -243,6 +243,7 @@ def test_bundled_decoder_settings_reach_the_decoder():
     assert plain.length_prior[0] == 0 and plain.min_score == dec["small"]["min_score"]
     assert plain.start_weight == dec["small"]["start_weight"] != opts.start_weight
     assert opts.start_alternatives == dec["start_alternatives"] > 0
+    assert opts.start_codons == plain.start_codons == tuple(dec["start_codons"]) == ("ATG", "GTG", "TTG")
 
 
 def test_the_fungi_decoder_settings_reach_eukaryote_mode_and_its_header(tmp_path):
@@ -275,7 +276,8 @@ def test_gff3_header_names_the_decoder_settings_actually_used():
     small = ck["decoder"]["small"]
     big, tiny = opts.adapt_min_bases * 10, opts.adapt_min_bases // 2
     assert _decoder_summary(opts, big) == (f"min_score {opts.min_score:g}; gene-length prior "
-                                           f"{opts.length_prior[0]:g} below {opts.length_prior[1]:g} bp")
+                                           f"{opts.length_prior[0]:g} below {opts.length_prior[1]:g} bp; "
+                                           f"start codons ATG/GTG/TTG")
     from dataclasses import replace
     for o, n in ((opts, tiny), (replace(opts, adapt=False), big)):
-        assert _decoder_summary(o, n) == f"min_score {small['min_score']:g}"
+        assert _decoder_summary(o, n) == f"min_score {small['min_score']:g}; start codons ATG/GTG/TTG"
