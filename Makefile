@@ -82,6 +82,9 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only start_codons --write \
 		| tee benchmarks/results/tune_decoder.start_codons.txt
+	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
+		--start-from genelstm/models/prokaryote.pt --only adapt_tandem --write \
+		| tee benchmarks/results/tune_decoder.adapt_tandem.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt

@@ -101,6 +101,10 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "start_alternatives": [0, 3, 10],
     # the start codons offered: all of the translation table's, or Prodigal's three
     "start_codons": [(), ("ATG", "GTG", "TTG")],
+    # weight of the start's distance to the gene called upstream on its strand (selftrain.tandem_term); 4 and
+    # 8 tied with 2 on validation (0.9131 vs 0.9123) and lowered start+stop F1 on the training genomes
+    # (benchmarks/results/tune_decoder.adapt_tandem.txt), so the search stops at 2
+    "adapt_tandem": [0.0, 0.5, 1.0, 2.0],
 }
 
 
@@ -123,7 +127,8 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                                                           skip=int(setting["adapt_skip"]),
                                                           rounds=int(setting["adapt_rounds"]),
                                                           start_parts=tuple(setting["adapt_start_parts"]),
-                                                          choice_ref=setting.get("adapt_choice_ref", 0.0)))
+                                                          choice_ref=setting.get("adapt_choice_ref", 0.0),
+                                                          tandem=setting["adapt_tandem"]))
 
 
 def start_codon_usage(priors: list[dict], split: str) -> dict:

@@ -149,6 +149,7 @@ def decoder_options(ck: dict) -> dict:
                                              skip=int(dec.get("adapt_skip", default.skip)),
                                              rounds=int(dec.get("adapt_rounds", default.rounds)),
                                              choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)),
+                                             tandem=float(dec.get("adapt_tandem", default.tandem)),
                                              start_parts=tuple(float(x) for x in
                                                                dec.get("adapt_start_parts", default.start_parts)))
     if dec.get("priors"):

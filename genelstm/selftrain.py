@@ -32,6 +32,10 @@ SPACER_BINS = ((3, 4), (5, 10), (11, 12), (13, 15))
 PWM_SPAN = (-45, 15)  # positions relative to the start codon's first base; 0..2 (the codon) are skipped
 #: the shortest gene used for fitting: short calls are where the first round is least sure
 FIT_MIN_LENGTH = 300
+#: classes of a start's distance to the 3' end of the nearest called gene upstream on its strand (start minus
+#: that end, in bases; negative: the genes overlap): the ATGA and TGATG overlaps and short gaps of operons,
+#: then longer gaps; the last class (beyond these bins) means no gene end within 150 bases upstream
+TANDEM_BINS = ((-4, -4), (-1, -1), (-60, -2), (0, 10), (11, 25), (26, 60), (61, 150))
 
 
 class Strand:
@@ -66,6 +70,8 @@ class Dialect:
     start_codon: np.ndarray  # (64,) true start vs alternative start codon
     sd: np.ndarray  # (len(SD_MOTIFS) * len(SPACER_BINS) + 1,) last = no motif
     pwm: np.ndarray  # (4, PWM_SPAN[1] - PWM_SPAN[0])
+    #: (len(TANDEM_BINS) + 1,) per distance class to the gene upstream (zeros: not fitted)
+    tandem: np.ndarray = field(default_factory=lambda: np.zeros(len(TANDEM_BINS) + 1))
     genes: int = 0
     gc: float = 0.0
     start_usage: dict = field(default_factory=dict)  # codon -> share of fitted starts
@@ -78,8 +84,11 @@ class Dialect:
     def summary(self) -> str:
         usage = ", ".join(f"{k} {v:.2f}" for k, v in sorted(self.start_usage.items(), key=lambda kv: -kv[1]))
         sd = f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts" if self.best_sd else "no RBS motif enriched"
+        tandem = ""
+        if self.tandem.any():  # the operon overlaps ATGA and TGATG: a start on the previous gene's stop
+            tandem = f"; start on the upstream gene's stop (ATGA/TGATG) log-odds {self.tandem[0]:+.1f}/{self.tandem[1]:+.1f}"
         return (f"{self.genes} genes fitted; GC {self.gc:.1%}; starts {usage}; {sd}; "
-                f"{self.upstream_starts:.1f} longer alternatives per start")
+                f"{self.upstream_starts:.1f} longer alternatives per start{tandem}")
 
 
 def _sd_classes(c: np.ndarray) -> np.ndarray:
@@ -140,6 +149,22 @@ def _pwm_scores(c: np.ndarray, pwm: np.ndarray, at: np.ndarray) -> np.ndarray:
     return out
 
 
+def _tandem_classes(at: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per start position in ``at``: its TANDEM_BINS class, from the 3' ends of the genes on its strand (the
+    nearest end at most 60 bases past the start: a gene's own end lies at least min_length further)."""
+    ends = np.sort(np.asarray(ends, np.int64))
+    out = np.full(len(at), len(TANDEM_BINS), np.int64)
+    if not len(ends) or not len(at):
+        return out
+    k = np.searchsorted(ends, at + 60, side="right") - 1
+    d = at - ends[np.maximum(k, 0)]
+    found = k >= 0
+    for i in range(len(TANDEM_BINS) - 1, -1, -1):  # earlier bins win where they overlap (-4 and -1 in -60..-2)
+        lo, hi = TANDEM_BINS[i]
+        out[found & (d >= lo) & (d <= hi)] = i
+    return out
+
+
 def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, min_length: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """For genes (k, 2) of (start, end) on one strand: (the other start codons of each gene's ORF -- in
@@ -187,6 +212,8 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
     true_codon, alt_codon = np.zeros(64), np.zeros(64)
     true_sd, alt_sd = np.zeros(n_sd), np.zeros(n_sd)
     true_pwm, alt_pwm = np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0])), np.zeros((4, PWM_SPAN[1] - PWM_SPAN[0]))
+    n_tan = len(TANDEM_BINS) + 1
+    true_tan, alt_tan = np.zeros(n_tan), np.zeros(n_tan)
     n_genes, gc_num, gc_den, n_up = 0, 0, 0, 0
     for x, genes in strands:
         st = _strand(x, table)
@@ -203,12 +230,15 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         n_genes += len(kept)
         n_up += int(up.sum())
         tp = kept[:, 0]
-        for pos, codon, sd, pwm in ((tp, true_codon, true_sd, true_pwm), (ap, alt_codon, alt_sd, alt_pwm)):
+        ends = np.array([e for _, e in genes], np.int64)
+        for pos, codon, sd, pwm, tan in ((tp, true_codon, true_sd, true_pwm, true_tan),
+                                         (ap, alt_codon, alt_sd, alt_pwm, alt_tan)):
             if len(pos):
                 cid = ids[pos]
                 codon += np.bincount(cid[cid >= 0], minlength=64)
                 sd += np.bincount(st.sd[pos], minlength=n_sd)
                 pwm += _pwm_counts(c, pos)
+                tan += np.bincount(_tandem_classes(pos, ends), minlength=n_tan)
     hexamer = _log_odds(hex_gene, hex_bg, pseudo)
     start_codon = np.zeros(64)
     start_codon[start_ids] = _log_odds(true_codon[start_ids], alt_codon[start_ids], pseudo)
@@ -224,7 +254,7 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         a, b = SPACER_BINS[best % len(SPACER_BINS)]
         best_sd = f"{SD_MOTIFS[best // len(SPACER_BINS)]} spacer {a}-{b}"
         share = float(true_sd[best] / max(true_sd.sum(), 1))
-    return Dialect(hexamer, start_codon, sd, pwm, genes=n_genes, gc=gc_num / max(gc_den, 1), start_usage=usage,
+    return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo), genes=n_genes, gc=gc_num / max(gc_den, 1), start_usage=usage,
                    best_sd=best_sd, sd_share=share, upstream_starts=n_up / max(n_genes, 1))
 
 
@@ -274,6 +304,20 @@ def start_terms(c, d: Dialect, *, table: int = 11) -> list[np.ndarray]:
     return out
 
 
+def tandem_term(c, d: Dialect, ends, *, table: int = 11) -> np.ndarray:
+    """The log-odds of each start codon's distance class to the nearest of ``ends`` (the 3' ends of the
+    genes called on its strand by the previous round) upstream of it, 0 elsewhere and where the sequence
+    begins too close upstream to know."""
+    st = _strand(c, table)
+    at = np.flatnonzero(st.is_start)
+    cls = _tandem_classes(at, ends)
+    # no gene end upstream, but the sequence begins within the distance looked at: unknown, not "none"
+    known = (cls < len(TANDEM_BINS)) | (at > TANDEM_BINS[-1][1])
+    term = np.zeros(len(st.c))
+    term[at[known]] = d.tandem[cls[known]]
+    return term
+
+
 @dataclass
 class Weights:
     """How much the genome's dialect counts beside the network (chosen on validation genomes)."""
@@ -289,6 +333,8 @@ class Weights:
     #: start codons in the open stretch upstream (GC-rich genomes, where stops are rare): the dicodon sum
     #: over that stretch is counted at (choice_ref / upstream_starts) ** 2 of its weight (0: always fully)
     choice_ref: float = 0.0
+    #: weight of the distance-to-the-gene-upstream term (tandem_term) relative to the other start terms (0: off)
+    tandem: float = 0.0
 
     def choice_share(self, d: "Dialect") -> float:
         """The share of the dicodon term counted when choosing a stop's start (decode.Evidence.choice_share).
@@ -334,7 +380,7 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
             fwd, rev = strand_genes([c.transcript for c in calls[rid]], len(codes))
             strands += [(both[rid][0], fwd), (both[rid][1], rev)]
         dialect = fit(strands, table=table)
-        new = apply(records, decode, dialect, table=table, weights=weights, strands=both)
+        new = apply(records, decode, dialect, table=table, weights=weights, strands=both, calls=calls)
         rounds = r + 1
         changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)
         if log:
@@ -346,23 +392,32 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
 
 
 def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: Weights = Weights(),
-          strands: dict | None = None) -> dict:
+          strands: dict | None = None, calls: dict | None = None) -> dict:
     """Calls per record decoded with ``dialect``'s terms added to the network's evidence
-    (``strands``: record -> (forward Strand, reverse Strand), when already computed)."""
+    (``strands``: record -> (forward Strand, reverse Strand), when already computed; ``calls``: record ->
+    the previous round's calls, whose 3' ends the distance-to-the-gene-upstream term reads)."""
     from .alphabet import reverse_complement_codes
 
     out = {}
     for rid, (codes, (ef, er)) in records.items():
         f, r = strands[rid] if strands is not None else (codes, reverse_complement_codes(codes))
-        ev = tuple(with_dialect(e, c, dialect, weights, table) for c, e in ((f, ef), (r, er)))
+        ends: tuple = (None, None)
+        if calls is not None and weights.tandem:
+            ends = tuple([e for _, e in g] for g in strand_genes([x.transcript for x in calls[rid]], len(codes)))
+        ev = tuple(with_dialect(e, c, dialect, weights, table, up) for c, e, up in ((f, ef, ends[0]), (r, er, ends[1])))
         out[rid] = decode(rid, codes, ev)
     return out
 
 
-def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11):
-    """One strand's network evidence (decode.Evidence) with the dialect's terms, weighted by ``w``."""
+def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11, ends=None):
+    """One strand's network evidence (decode.Evidence) with the dialect's terms, weighted by ``w``
+    (``ends``: 3' ends of the genes called on this strand, for the distance term; None: without it)."""
     terms = start_terms(c, d, table=table)
     choice = [(p - 1.0) * w.start * t for p, t in zip(w.start_parts, terms) if p != 1.0]
+    if ends is not None and w.tandem:
+        # choosing a stop's start only: a gene's existence must not hang on whether a gene was called
+        # upstream of it (the first gene of a record or operon has none)
+        choice.append(w.tandem * w.start * tandem_term(c, d, ends, table=table))
     return type(ev)(ev.cod, ev.start, ev.stop, w.coding * coding_extra(c, d, table=table), w.start * sum(terms),
                     w.skip, w.choice_share(d), sum(choice) if choice else None)
 

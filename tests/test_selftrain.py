@@ -229,3 +229,61 @@ def test_orf_starts_match_a_codon_by_codon_walk(seed):
     none = np.zeros_like(is_stop)
     alts, up = selftrain._orf_starts(genes, is_start, none, 90)
     assert up.tolist() == [int(is_start[s % 3 : s : 3].sum()) for s, _ in genes]
+
+
+def _tandem_genome(seed: int, n_genes: int = 60, wrong_share: float = 0.3):
+    """Genes one after another on the forward strand: 2 bases after a gene's stop, an in-frame TAA bounds the
+    next ORF, whose decoy ATG sits 5 bases after the previous gene's end and its true ATG 35 bases after it
+    (no Shine-Dalgarno motif anywhere). Probabilities as in _probs: the network prefers the decoy on
+    ``wrong_share`` of the genes."""
+    rng = random.Random(seed)
+    _, stops = codon_table(11)
+    sense = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT"
+             if a + b + c not in stops | {"ATG", "GTG", "TTG", "CTG", "ATT", "ATC", "ATA"}]
+    seq = [rng.choice("ACGT") for _ in range(50)]
+    genes = []
+    for g in range(n_genes):
+        seq += list(rng.choice(["CC", "GC", "CA", "TC"]) + "TAA")
+        decoy = len(seq)
+        seq += list("ATG" + "".join(rng.choice(sense) for _ in range(9)))
+        start = len(seq)
+        seq += list("ATG" + "".join(rng.choice(sense) for _ in range(rng.randint(100, 160))) + "TAA")
+        genes.append((start, decoy, len(seq), g % round(1 / wrong_share) == 0))
+    seq += [rng.choice("ACGT") for _ in range(60)]
+    return "".join(seq), genes
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_distance_to_the_gene_upstream_fixes_starts_the_network_got_wrong(seed):
+    """Where nothing at the start itself tells true from decoy, the distance to the gene called upstream
+    does: the tandem term learns it from the confident calls and moves the wrong starts; off, they stay."""
+    seq, genes = _tandem_genome(seed)
+    codes, _ = encode(seq)
+    ev = oriented(*evidence_arrays(_probs(len(seq), genes)))
+
+    def decode(rid, c, e):
+        return decode_evidence(c, e, rid, block_start=0, record_length=len(c), start_weight=16.0)
+
+    only_tandem = selftrain.Weights(coding=0.0, start=10.0, start_parts=(0.0, 0.0, 0.0))  # codon, SD, PWM out
+    before = _start_accuracy(decode("r", codes, ev), genes)
+    off, _, _ = selftrain.adapt({"r": (codes, ev)}, decode, weights=only_tandem)
+    on, dialect, _ = selftrain.adapt({"r": (codes, ev)}, decode, weights=replace(only_tandem, tandem=1.0))
+    assert before < 0.75 and _start_accuracy(off["r"], genes) == before
+    assert _start_accuracy(on["r"], genes) >= 0.97, dialect.summary()
+    near = [i for i, (lo, hi) in enumerate(selftrain.TANDEM_BINS) if lo <= 5 <= hi][0]
+    far = [i for i, (lo, hi) in enumerate(selftrain.TANDEM_BINS) if lo <= 35 <= hi][0]
+    assert dialect.tandem[far] > 0 > dialect.tandem[near]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tandem_classes_match_a_scan_for_the_nearest_gene_end(seed):
+    rng = np.random.default_rng(seed)
+    ends = rng.choice(5000, size=40, replace=False)
+    at = rng.integers(0, 5000, size=300)
+    want = []
+    for s in at:
+        near = [e for e in ends if e <= s + 60]
+        d = s - max(near) if near else None
+        cls = [i for i, (lo, hi) in enumerate(selftrain.TANDEM_BINS) if d is not None and lo <= d <= hi]
+        want.append(cls[0] if cls else len(selftrain.TANDEM_BINS))
+    assert selftrain._tandem_classes(at, ends).tolist() == want
