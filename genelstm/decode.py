@@ -22,7 +22,6 @@ from .genemodel import Transcript
 from .probs import Probs
 from .labels import CDS1, CDS3, INTERGENIC, INTRON, UTR, EVENTS
 
-EPS = 1e-5
 #: Default weight of the start event's log-odds in a gene's score, for checkpoints without tuned decoder
 #: settings (a gene's coding evidence is a sum over hundreds of bases, so with weight 1 the start head could
 #: hardly move the start). Bundled models carry their own weight, chosen on validation genomes
@@ -54,8 +53,8 @@ def _ids(codons: frozenset[str]) -> np.ndarray:
     return np.array([sum("ACGT".index(ch) * 4 ** (2 - i) for i, ch in enumerate(cd)) for cd in codons])
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p + EPS) - np.log(1 - p + EPS)
+def _logit(p: np.ndarray, floor: float) -> np.ndarray:
+    return np.log(p + floor) - np.log(1 - p + floor)
 
 
 @dataclass
@@ -91,17 +90,21 @@ class Evidence:
                         cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start))
 
 
-def evidence_arrays(probs: Probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Genome-oriented (cod (2, 3, n), start (2, n), stop (2, n)) log-odds from probabilities (see Evidence)."""
+def evidence_arrays(probs: Probs, floor: float = 1e-5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Genome-oriented (cod (2, 3, n), start (2, n), stop (2, n)) log-odds from probabilities (see Evidence).
+
+    ``floor`` is added to every probability before its log (the model's ``decoder.prob_floor``, through
+    predict.PredictOptions): it bounds a base's log-odds at about log(1 / floor), so one overconfident base
+    cannot outweigh a gene."""
     region, events = probs.region, probs.events
-    lp0 = np.log(region[:, INTERGENIC] + region[:, INTRON] + region[:, UTR] + EPS)
-    cod = np.log(region[:, CDS1 : CDS3 + 1] + EPS) - lp0[:, None, :]
-    return cod, _logit(events[:, _START_I]), _logit(events[:, _STOP_I])
+    lp0 = np.log(region[:, INTERGENIC] + region[:, INTRON] + region[:, UTR] + floor)
+    cod = np.log(region[:, CDS1 : CDS3 + 1] + floor) - lp0[:, None, :]
+    return cod, _logit(events[:, _START_I], floor), _logit(events[:, _STOP_I], floor)
 
 
-def strand_evidence(probs: Probs, dtype=np.float32) -> tuple[Evidence, Evidence]:
+def strand_evidence(probs: Probs, floor: float = 1e-5, dtype=np.float32) -> tuple[Evidence, Evidence]:
     """(forward, reverse) evidence from per-base probabilities; the reverse one is read right to left."""
-    return oriented(*evidence_arrays(probs), dtype=dtype)
+    return oriented(*evidence_arrays(probs, floor), dtype=dtype)
 
 
 def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.float32) -> tuple[Evidence, Evidence]:

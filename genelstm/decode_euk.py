@@ -22,7 +22,7 @@ from collections import deque
 import numpy as np
 
 from .alphabet import EUKARYOTE_STARTS, codon_table, reverse_complement_codes
-from .decode import EPS, Call, _codon_ids, _ids, _logit
+from .decode import Call, _codon_ids, _ids, _logit
 from .genemodel import Transcript
 from .probs import Probs
 from .labels import CDS1, CDS3, EVENTS, INTERGENIC, INTRON, UTR
@@ -33,10 +33,12 @@ _S, _T, _D, _A = (EVENTS.index(x) for x in ("start", "stop", "donor", "acceptor"
 
 def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_exon: int,
                   min_intron: int, min_score: float, site_threshold: float, open5: bool, open3: bool,
-                  inner_start_penalty: float = 0.0) -> list[tuple[float, list[tuple[int, int]], bool, bool, int]]:
+                  inner_start_penalty: float = 0.0, floor: float = 1e-5
+                  ) -> list[tuple[float, list[tuple[int, int]], bool, bool, int]]:
     """(score, exon segments, partial5, partial3, phase) of the best parse of one strand."""
     sweep = _Sweep(c, region, events, table=table, min_exon=min_exon, min_intron=min_intron,
-                   min_score=min_score, site_threshold=site_threshold, inner_start_penalty=inner_start_penalty)
+                   min_score=min_score, site_threshold=site_threshold, inner_start_penalty=inner_start_penalty,
+                   floor=floor)
     if open5:
         sweep.open_start()
     for x, kind in sweep.sites():
@@ -70,10 +72,11 @@ class _Sweep:
     """
 
     def __init__(self, c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_exon: int,
-                 min_intron: int, min_score: float, site_threshold: float, inner_start_penalty: float = 0.0) -> None:
+                 min_intron: int, min_score: float, site_threshold: float, inner_start_penalty: float = 0.0,
+                 floor: float = 1e-5) -> None:
         self.c, self.n = c, len(c)
         self.min_exon, self.min_intron, self.min_score = min_exon, min_intron, min_score
-        self._scores(region, events)
+        self._scores(region, events, floor)
         self._site_masks(events, table, site_threshold)
         if inner_start_penalty:
             self.lo[_S] = self.lo[_S] - inner_start_penalty * _inner_starts(self.is_atg, self.is_stop)
@@ -87,14 +90,15 @@ class _Sweep:
         self.tie = itertools.count()
 
     # -- scores and candidate sites
-    def _scores(self, region: np.ndarray, events: np.ndarray) -> None:
-        """Prefix sums of per-base log-odds against non-coding: coding in each frame, intron; event logits."""
+    def _scores(self, region: np.ndarray, events: np.ndarray, floor: float) -> None:
+        """Prefix sums of per-base log-odds against non-coding: coding in each frame, intron; event logits
+        (``floor`` added to each probability, as in decode.evidence_arrays)."""
         pos = np.arange(self.n)
-        lp0 = np.log(region[INTERGENIC] + region[UTR] + EPS)
-        lpc = np.log(region[CDS1 : CDS3 + 1] + EPS)
+        lp0 = np.log(region[INTERGENIC] + region[UTR] + floor)
+        lpc = np.log(region[CDS1 : CDS3 + 1] + floor)
         self.S = [np.concatenate([[0.0], np.cumsum(lpc[(pos - f) % 3, pos] - lp0)]) for f in range(3)]
-        self.Ipre = np.concatenate([[0.0], np.cumsum(np.log(region[INTRON] + EPS) - lp0)])
-        self.lo = {k: _logit(events[k]) for k in (_S, _T, _D, _A)}
+        self.Ipre = np.concatenate([[0.0], np.cumsum(np.log(region[INTRON] + floor) - lp0)])
+        self.lo = {k: _logit(events[k], floor) for k in (_S, _T, _D, _A)}
 
     def _site_masks(self, events: np.ndarray, table: int, site_threshold: float) -> None:
         c, n = self.c, self.n
@@ -265,7 +269,8 @@ def _trace(ptr, min_score: float) -> list[tuple[float, list[tuple[int, int]], bo
 
 def decode_eukaryote(codes: np.ndarray, probs: Probs, record: str, *, record_length: int, table: int = 1,
                      min_score: float = 0.0, min_exon: int = 3, min_intron: int = 20,
-                     site_threshold: float = 0.01, inner_start_penalty: float = 0.0) -> list[Call]:
+                     site_threshold: float = 0.01, inner_start_penalty: float = 0.0,
+                     prob_floor: float = 1e-5) -> list[Call]:
     """Genes in the block ``probs`` covers (``codes`` are its bases); genes start with ATG
     (alphabet.EUKARYOTE_STARTS), their stops are the translation table's; a start at an inner ATG of its
     open stretch costs ``inner_start_penalty`` (see _inner_starts)."""
@@ -281,7 +286,8 @@ def decode_eukaryote(codes: np.ndarray, probs: Probs, record: str, *, record_len
         for score, exons, p5, p3, phase in _strand_genes(c, np.ascontiguousarray(reg), np.ascontiguousarray(ev),
                                                      table=table, min_exon=min_exon, min_intron=min_intron,
                                                      min_score=min_score, site_threshold=site_threshold,
-                                                     open5=o5, open3=o3, inner_start_penalty=inner_start_penalty):
+                                                     open5=o5, open3=o3, inner_start_penalty=inner_start_penalty,
+                                                     floor=prob_floor):
             if strand == 1:
                 segs = tuple((probs.start + s, probs.start + e) for s, e in exons)
             else:

@@ -89,6 +89,9 @@ class PredictOptions:
     #: the start codons the prokaryote decoder offers, a subset of the translation table's (empty: all of
     #: them); checkpoint ``decoder.start_codons``
     start_codons: tuple[str, ...] = ()
+    #: added to every probability before its log when the decoders turn the network's output into log-odds
+    #: (bounds one base's log-odds at about log(1 / prob_floor)); checkpoint ``decoder.prob_floor``
+    prob_floor: float = 1e-5
 
     def without_dialect(self, bases: int) -> "PredictOptions":
         """The settings for decoding an input of ``bases`` without a fitted dialect (``--no-adapt``, or
@@ -133,7 +136,7 @@ def decoder_options(ck: dict) -> dict:
     by benchmarks/tune_decoder.py): the decoder's priors live with the network they were tuned for."""
     dec = ck.get("decoder") or {}
     out: dict = {}
-    for key in ("start_weight", "coding_weight", "min_score", "codon_prior_weight"):
+    for key in ("start_weight", "coding_weight", "min_score", "codon_prior_weight", "prob_floor"):
         if key in dec:
             out[key] = float(dec[key])
     if "rc_average" in dec:
@@ -170,7 +173,7 @@ def eukaryote_decoder_options(ck: dict) -> dict:
     """PredictOptions fields for eukaryote mode from a checkpoint's ``decoder`` entry (a prokaryote model's
     settings, such as its score threshold, do not carry over to the eukaryote decoder)."""
     dec = ck.get("decoder") or {}
-    return {"inner_start_penalty": float(dec["inner_start_penalty"])} if "inner_start_penalty" in dec else {}
+    return {key: float(dec[key]) for key in ("inner_start_penalty", "prob_floor") if key in dec}
 
 
 def _release_memory() -> None:
@@ -203,10 +206,12 @@ def predict_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOp
         if opts.mode == "eukaryote":
             block_calls = decode_eukaryote(codes, probs, record, record_length=length, table=opts.table,
                                            min_score=opts.min_score, min_exon=opts.min_exon,
-                                           min_intron=opts.min_intron, inner_start_penalty=opts.inner_start_penalty)
+                                           min_intron=opts.min_intron, inner_start_penalty=opts.inner_start_penalty,
+                                           prob_floor=opts.prob_floor)
             calls += [c for c in block_calls if core_a <= c.transcript.start < core_b]
         else:  # the decoder of every other prokaryote path, with all of the options' settings
-            calls += _decode_block(record, codes, strand_evidence(probs), a, length, (core_a, core_b), opts)
+            calls += _decode_block(record, codes, strand_evidence(probs, opts.prob_floor), a, length,
+                                   (core_a, core_b), opts)
         del probs, codes
         _release_memory()
         if bar is not None:
@@ -396,7 +401,7 @@ def _span_evidence(model: GeneLSTM, views: list[Genome], record: str, a: int, b:
             with watch("writing"):
                 on_probs(record, probs, *(core or (a, b)))
         with watch("decoding"):
-            arrays.append(evidence_arrays(probs))
+            arrays.append(evidence_arrays(probs, opts.prob_floor))
     return tuple(np.mean([x[k] for x in arrays], axis=0) for k in range(3))
 
 

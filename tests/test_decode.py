@@ -174,3 +174,28 @@ def test_start_codons_restrict_the_starts_offered():
 
     assert called(None) == [((att, end),)]
     assert called(frozenset({"ATG", "GTG", "TTG"})) == [((atg, end),)]
+
+
+@pytest.mark.parametrize("floor", [1e-5, 1e-2])
+def test_probability_floor_bounds_every_log_odds(floor):
+    """The decoder's probability floor (checkpoint decoder.prob_floor) caps a base's start/stop and coding
+    log-odds at log((1 + floor) / floor): certain probabilities give exactly the cap, never infinity."""
+    from genelstm.decode import evidence_arrays
+    from genelstm.predict import decoder_options, eukaryote_decoder_options
+
+    n = 6
+    region = np.zeros((2, len(REGIONS), n), np.float32)
+    region[:, 0] = 1.0  # every base certainly intergenic ...
+    region[:, :, 0] = 0.0
+    region[:, REGIONS.index("cds1"), 0] = 1.0  # ... but the first, certainly coding
+    events = np.zeros((2, len(EVENTS), n), np.float32)
+    events[:, EVENTS.index("start"), 0] = 1.0
+    cod, start, stop = evidence_arrays(Probs(0, n, region, events), floor)
+    cap = np.log(1 + floor) - np.log(floor)
+    np.testing.assert_allclose(start[:, 0], cap, rtol=1e-6)
+    np.testing.assert_allclose(start[:, 1:], -cap, rtol=1e-6)
+    np.testing.assert_allclose(stop, -cap, rtol=1e-6)
+    np.testing.assert_allclose(cod[:, 0, 0], cap, rtol=1e-6)  # codon position 1 at the coding base
+    np.testing.assert_allclose(cod[:, 0, 1:], -cap, rtol=1e-6)
+    ck = {"decoder": {"prob_floor": floor, "inner_start_penalty": 3.0}}
+    assert decoder_options(ck)["prob_floor"] == eukaryote_decoder_options(ck)["prob_floor"] == floor
