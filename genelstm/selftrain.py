@@ -9,7 +9,9 @@ the evidence and the genome its dialect, fitted from the calls of the previous r
   its ORF offers: start-codon type, a Shine-Dalgarno-like motif and its spacer (motifs are the
   sub-words of AGGAGG, the anti-Shine-Dalgarno complement, in four spacer bins), and the base
   composition of each position from -45 to +14 around the start (which also carries other motifs
-  and leaderless starts, where the SD table learns nothing).
+  and leaderless starts, where the SD table learns nothing);
+* where starts sit relative to the gene called upstream on their strand (the ATGA and TGATG overlaps and
+  short gaps of operons, longer gaps, none near), used only to choose among a stop's starts.
 
 Everything is naive-Bayes log-odds with pseudocounts, so a genome without a Shine-Dalgarno simply
 learns near-zero SD weights. Choosing among the start codons a stop offers is weighed apart from the
@@ -151,14 +153,16 @@ def _pwm_scores(c: np.ndarray, pwm: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 def _tandem_classes(at: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Per start position in ``at``: its TANDEM_BINS class, from the 3' ends of the genes on its strand (the
-    nearest end at most 60 bases past the start: a gene's own end lies at least min_length further)."""
+    nearest end at most 60 bases past the start: a gene's own end lies at least min_length further); -1
+    where no end is that near but the sequence begins within the distance looked at (unknown, not none)."""
     ends = np.sort(np.asarray(ends, np.int64))
-    out = np.full(len(at), len(TANDEM_BINS), np.int64)
+    out = np.where(at > TANDEM_BINS[-1][1], len(TANDEM_BINS), -1).astype(np.int64)
     if not len(ends) or not len(at):
         return out
     k = np.searchsorted(ends, at + 60, side="right") - 1
     d = at - ends[np.maximum(k, 0)]
     found = k >= 0
+    out[found] = len(TANDEM_BINS)
     for i in range(len(TANDEM_BINS) - 1, -1, -1):  # earlier bins win where they overlap (-4 and -1 in -60..-2)
         lo, hi = TANDEM_BINS[i]
         out[found & (d >= lo) & (d <= hi)] = i
@@ -238,7 +242,8 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
                 codon += np.bincount(cid[cid >= 0], minlength=64)
                 sd += np.bincount(st.sd[pos], minlength=n_sd)
                 pwm += _pwm_counts(c, pos)
-                tan += np.bincount(_tandem_classes(pos, ends), minlength=n_tan)
+                cls = _tandem_classes(pos, ends)
+                tan += np.bincount(cls[cls >= 0], minlength=n_tan)
     hexamer = _log_odds(hex_gene, hex_bg, pseudo)
     start_codon = np.zeros(64)
     start_codon[start_ids] = _log_odds(true_codon[start_ids], alt_codon[start_ids], pseudo)
@@ -254,8 +259,9 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         a, b = SPACER_BINS[best % len(SPACER_BINS)]
         best_sd = f"{SD_MOTIFS[best // len(SPACER_BINS)]} spacer {a}-{b}"
         share = float(true_sd[best] / max(true_sd.sum(), 1))
-    return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo), genes=n_genes, gc=gc_num / max(gc_den, 1), start_usage=usage,
-                   best_sd=best_sd, sd_share=share, upstream_starts=n_up / max(n_genes, 1))
+    return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo), genes=n_genes,
+                   gc=gc_num / max(gc_den, 1), start_usage=usage, best_sd=best_sd, sd_share=share,
+                   upstream_starts=n_up / max(n_genes, 1))
 
 
 def _most_enriched(true: np.ndarray, alt: np.ndarray) -> tuple[int, float]:
@@ -311,10 +317,8 @@ def tandem_term(c, d: Dialect, ends, *, table: int = 11) -> np.ndarray:
     st = _strand(c, table)
     at = np.flatnonzero(st.is_start)
     cls = _tandem_classes(at, ends)
-    # no gene end upstream, but the sequence begins within the distance looked at: unknown, not "none"
-    known = (cls < len(TANDEM_BINS)) | (at > TANDEM_BINS[-1][1])
     term = np.zeros(len(st.c))
-    term[at[known]] = d.tandem[cls[known]]
+    term[at[cls >= 0]] = d.tandem[cls[cls >= 0]]
     return term
 
 
