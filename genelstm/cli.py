@@ -251,8 +251,10 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
     g = read_sequences(genome)
     mode = mode or ck.get("data", {}).get("mode", "prokaryote")
     tuned = decoder_options(ck) if mode == "prokaryote" else eukaryote_decoder_options(ck)
-    if min_score is not None:
+    if min_score is not None:  # for every path: with self-training, and the network alone (--no-adapt, small inputs)
         tuned["min_score"] = min_score
+        if tuned.get("small"):
+            tuned["small"] = {**tuned["small"], "min_score": min_score}
     opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_length=min_length,
                           batch_size=batch_size, block_overlap=200_000 if mode == "eukaryote" else 60_000,
                           bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()),

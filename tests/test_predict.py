@@ -282,3 +282,16 @@ def test_gff3_header_names_the_decoder_settings_actually_used():
     from dataclasses import replace
     for o, n in ((opts, tiny), (replace(opts, adapt=False), big)):
         assert _decoder_summary(o, n) == f"min_score {small['min_score']:g}; start codons ATG/GTG/TTG"
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-adapt"]])
+def test_min_score_overrides_the_bundled_threshold_on_every_path(tmp_path, flags):
+    """--min-score reaches the network-only decoding too (--no-adapt, inputs under 20 kb), whose threshold
+    the bundled model keeps apart from self-training's: an impossible threshold leaves no genes."""
+    out = tmp_path / "p.gff3"
+    genome = str(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz")  # 9.6 kb: the small-input path
+    plain = CliRunner().invoke(main, ["predict", genome, "-o", str(out), "--no-progress", *flags])
+    assert plain.exit_code == 0 and "\tCDS\t" in out.read_text()
+    r = CliRunner().invoke(main, ["predict", genome, "-o", str(out), "--no-progress", "--min-score", "1e12", *flags])
+    assert r.exit_code == 0 and "no genes found" in r.stderr
+    assert "\tCDS\t" not in out.read_text() and "min_score 1e+12" in out.read_text()
