@@ -53,6 +53,14 @@ def _ids(codons: frozenset[str]) -> np.ndarray:
     return np.array([sum("ACGT".index(ch) * 4 ** (2 - i) for i, ch in enumerate(cd)) for cd in codons])
 
 
+def _is_codon(ids: np.ndarray, codons: frozenset[str]) -> np.ndarray:
+    """Per position: does a codon of ``codons`` begin here (``ids`` from _codon_ids; -1 never matches).
+    A table lookup: np.isin sorts, and this runs on every base of every strand decoded."""
+    table = np.zeros(65, bool)
+    table[_ids(codons)] = True
+    return table[ids]  # -1 reads table[64], which stays False
+
+
 def _logit(p: np.ndarray, floor: float) -> np.ndarray:
     return np.log(p + floor) - np.log(1 - p + floor)
 
@@ -131,7 +139,7 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
     if start_codons:
         starts_set = starts_set & frozenset(start_codons)
     ids = _codon_ids(c)
-    is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
+    is_start, is_stop = _is_codon(ids, starts_set), _is_codon(ids, stops_set)
     cod = coding_weight * ev.cod.astype(np.float64)
     start_lo, stop_lo = start_weight * ev.start.astype(np.float64), ev.stop.astype(np.float64)
     if ev.start_extra is not None:
@@ -171,10 +179,9 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
                 later = st[order] > st[first][group_of]  # shorter than the chosen ORF
                 alt = order[later & (rank <= alternatives)]
                 picks = np.concatenate([first, alt])
-            for i in picks:
-                s, e = int(st[i]), int(en[i])
-                score = S[e] - S[s] + H[e] - H[min(s + skip, e)] + start_lo[s] + (stop_lo[e - 3] if cp[i] else 0.0)
-                out.append((s, e, float(score), False, not bool(cp[i])))
+            ps, pe, pc = st[picks], en[picks], cp[picks]
+            score = S[pe] - S[ps] + H[pe] - H[np.minimum(ps + skip, pe)] + start_lo[ps] + np.where(pc, stop_lo[pe - 3], 0.0)
+            out += zip(ps.tolist(), pe.tolist(), score.tolist(), [False] * len(ps), (~pc).tolist())
         # 5' open: the ORF before the first in-frame stop, cut by the record start
         if open5:
             s = f

@@ -22,7 +22,7 @@ from collections import deque
 import numpy as np
 
 from .alphabet import EUKARYOTE_STARTS, codon_table, reverse_complement_codes
-from .decode import Call, _codon_ids, _ids, _logit
+from .decode import Call, _codon_ids, _ids, _is_codon, _logit
 from .genemodel import Transcript
 from .probs import Probs
 from .labels import CDS1, CDS3, EVENTS, INTERGENIC, INTRON, UTR
@@ -105,9 +105,9 @@ class _Sweep:
         _, stops_set = codon_table(table)
         ids = _codon_ids(c)
         self.stop_ids = set(int(i) for i in _ids(stops_set))
-        self.is_atg = np.isin(ids, _ids(EUKARYOTE_STARTS))
+        self.is_atg = _is_codon(ids, EUKARYOTE_STARTS)
         self.is_start = self.is_atg & (events[_S] > site_threshold)
-        self.is_stop = np.isin(ids, _ids(stops_set))
+        self.is_stop = _is_codon(ids, stops_set)
         din = np.full(n, -1, np.int64)
         din[:-1] = np.where((c[:-1] < 4) & (c[1:] < 4), c[:-1].astype(np.int64) * 4 + c[1:], -1)
         gt, gc, ag = 2 * 4 + 3, 2 * 4 + 1, 0 * 4 + 2

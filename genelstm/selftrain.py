@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .alphabet import codon_table
-from .decode import _codon_ids, _ids
+from .decode import _codon_ids, _ids, _is_codon
 
 SD_MOTIFS = ("AGGAGG", "GGAGG", "AGGAG", "GGAG", "GAGG", "AGGA", "GGA", "GAG", "AGG")
 #: spacer = bases between the motif's last base and the start codon
@@ -49,8 +49,8 @@ class Strand:
         starts_set, stops_set = codon_table(table)
         self.ids = _codon_ids(codes)
         self.hx = _hexamer_ids(self.ids)
-        self.is_start = np.isin(self.ids, _ids(starts_set))
-        self.is_stop = np.isin(self.ids, _ids(stops_set))
+        self.is_start = _is_codon(self.ids, starts_set)
+        self.is_stop = _is_codon(self.ids, stops_set)
         self._sd: np.ndarray | None = None
 
     @property
