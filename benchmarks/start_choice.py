@@ -32,7 +32,7 @@ from genelstm.evaluate import evaluate  # noqa: E402
 from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
 from genelstm.validation import load_val_genome  # noqa: E402
 
-REFS = (0.0, 2.2, 2.6, 3.0)
+REFS = (0.0, 1.6, 2.0, 2.2, 2.6, 3.0)
 
 
 def main() -> None:
