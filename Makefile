@@ -60,7 +60,7 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 		--start-from genelstm/models/prokaryote.pt --only overlap_3p,overlap_5p --write \
 		| tee benchmarks/results/tune_decoder.overlaps.txt
 	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
-		| tee benchmarks/results/start_choice.txt
+		| tee benchmarks/results/start_choice.first.txt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only adapt_start_parts --write \
 		| tee benchmarks/results/tune_decoder.start_parts.txt
@@ -85,6 +85,8 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from genelstm/models/prokaryote.pt --only adapt_tandem --write \
 		| tee benchmarks/results/tune_decoder.adapt_tandem.txt
+	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
+		| tee benchmarks/results/start_choice.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt
