@@ -22,6 +22,9 @@ from .genemodel import Transcript
 from .probs import Probs
 from .labels import CDS1, CDS3, INTERGENIC, INTRON, UTR, EVENTS
 
+#: Default probability floor (checkpoints may carry their own, ``decoder.prob_floor``): added to every
+#: probability before its log, it bounds a base's log-odds at about log(1 / floor).
+PROB_FLOOR = 1e-5
 #: Default weight of the start event's log-odds in a gene's score, for checkpoints without tuned decoder
 #: settings (a gene's coding evidence is a sum over hundreds of bases, so with weight 1 the start head could
 #: hardly move the start). Bundled models carry their own weight, chosen on validation genomes
@@ -98,7 +101,7 @@ class Evidence:
                         cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start))
 
 
-def evidence_arrays(probs: Probs, floor: float = 1e-5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def evidence_arrays(probs: Probs, floor: float = PROB_FLOOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Genome-oriented (cod (2, 3, n), start (2, n), stop (2, n)) log-odds from probabilities (see Evidence).
 
     ``floor`` is added to every probability before its log (the model's ``decoder.prob_floor``, through
@@ -110,7 +113,7 @@ def evidence_arrays(probs: Probs, floor: float = 1e-5) -> tuple[np.ndarray, np.n
     return cod, _logit(events[:, _START_I], floor), _logit(events[:, _STOP_I], floor)
 
 
-def strand_evidence(probs: Probs, floor: float = 1e-5, dtype=np.float32) -> tuple[Evidence, Evidence]:
+def strand_evidence(probs: Probs, floor: float = PROB_FLOOR, dtype=np.float32) -> tuple[Evidence, Evidence]:
     """(forward, reverse) evidence from per-base probabilities; the reverse one is read right to left."""
     return oriented(*evidence_arrays(probs, floor), dtype=dtype)
 

@@ -22,7 +22,7 @@ from collections import deque
 import numpy as np
 
 from .alphabet import EUKARYOTE_STARTS, codon_table, reverse_complement_codes
-from .decode import Call, _codon_ids, _ids, _is_codon, _logit
+from .decode import PROB_FLOOR, Call, _codon_ids, _ids, _is_codon, _logit
 from .genemodel import Transcript
 from .probs import Probs
 from .labels import CDS1, CDS3, EVENTS, INTERGENIC, INTRON, UTR
@@ -33,7 +33,7 @@ _S, _T, _D, _A = (EVENTS.index(x) for x in ("start", "stop", "donor", "acceptor"
 
 def _strand_genes(c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_exon: int,
                   min_intron: int, min_score: float, site_threshold: float, open5: bool, open3: bool,
-                  inner_start_penalty: float = 0.0, floor: float = 1e-5
+                  inner_start_penalty: float = 0.0, floor: float = PROB_FLOOR
                   ) -> list[tuple[float, list[tuple[int, int]], bool, bool, int]]:
     """(score, exon segments, partial5, partial3, phase) of the best parse of one strand."""
     sweep = _Sweep(c, region, events, table=table, min_exon=min_exon, min_intron=min_intron,
@@ -73,7 +73,7 @@ class _Sweep:
 
     def __init__(self, c: np.ndarray, region: np.ndarray, events: np.ndarray, *, table: int, min_exon: int,
                  min_intron: int, min_score: float, site_threshold: float, inner_start_penalty: float = 0.0,
-                 floor: float = 1e-5) -> None:
+                 floor: float = PROB_FLOOR) -> None:
         self.c, self.n = c, len(c)
         self.min_exon, self.min_intron, self.min_score = min_exon, min_intron, min_score
         self._scores(region, events, floor)
@@ -270,7 +270,7 @@ def _trace(ptr, min_score: float) -> list[tuple[float, list[tuple[int, int]], bo
 def decode_eukaryote(codes: np.ndarray, probs: Probs, record: str, *, record_length: int, table: int = 1,
                      min_score: float = 0.0, min_exon: int = 3, min_intron: int = 20,
                      site_threshold: float = 0.01, inner_start_penalty: float = 0.0,
-                     prob_floor: float = 1e-5) -> list[Call]:
+                     prob_floor: float = PROB_FLOOR) -> list[Call]:
     """Genes in the block ``probs`` covers (``codes`` are its bases); genes start with ATG
     (alphabet.EUKARYOTE_STARTS), their stops are the translation table's; a start at an inner ATG of its
     open stretch costs ``inner_start_penalty`` (see _inner_starts)."""

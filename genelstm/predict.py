@@ -22,7 +22,8 @@ from . import __version__
 from .alphabet import codon_table
 from .atomic import atomic_text
 from . import selftrain
-from .decode import START_WEIGHT, Call, _ids, decode_evidence, evidence_arrays, oriented, strand_evidence
+from .decode import (PROB_FLOOR, START_WEIGHT, Call, _ids, decode_evidence, evidence_arrays, oriented,
+                     strand_evidence)
 from .decode_euk import decode_eukaryote
 from .genemodel import wrapped
 from .gff3 import escape_seqid, unwrapped_span, write_genes, write_header
@@ -91,7 +92,7 @@ class PredictOptions:
     start_codons: tuple[str, ...] = ()
     #: added to every probability before its log when the decoders turn the network's output into log-odds
     #: (bounds one base's log-odds at about log(1 / prob_floor)); checkpoint ``decoder.prob_floor``
-    prob_floor: float = 1e-5
+    prob_floor: float = PROB_FLOOR
 
     def without_dialect(self, bases: int) -> "PredictOptions":
         """The settings for decoding an input of ``bases`` without a fitted dialect (``--no-adapt``, or
