@@ -47,6 +47,12 @@ MODEL_WORK ?= benchmarks/results/bundled
 CORPUS := --corpus benchmarks/splits/prokaryotes.tsv --data-dir $(SHARED)/prokaryotes --no-progress
 GPU ?= cuda
 
+# one decoder setting (or a few) re-chosen on the validation genomes for the bundled model, starting from its
+# current settings; and the GC-rich start rule, chosen on the training genomes
+RETUNE = $(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
+	--start-from genelstm/models/prokaryote.pt --write
+START_CHOICE = $(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write
+
 bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/genelstm -v train $(CORPUS) --init $(MODEL_WORK)/stage2.pt --epochs 8 --steps-per-epoch 1888 \
 		--batch-size 64 --window 8100 --lr 1e-3 --seed 2 --device $(GPU) --max-minutes 6 \
@@ -56,42 +62,21 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 		-o genelstm/models/prokaryote.pt --metrics benchmarks/results/prokaryote.stage4.metrics.jsonl
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from $(MODEL_WORK)/stage2.pt --write | tee benchmarks/results/tune_decoder.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only overlap_3p,overlap_5p --write \
-		| tee benchmarks/results/tune_decoder.overlaps.txt
-	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
-		| tee benchmarks/results/start_choice.first.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only adapt_start_parts --write \
-		| tee benchmarks/results/tune_decoder.start_parts.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only adapt_start,start_weight,codon_prior_weight --write \
-		| tee benchmarks/results/tune_decoder.retune.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only length_prior --write \
-		| tee benchmarks/results/tune_decoder.length_prior.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only min_score --write \
-		| tee benchmarks/results/tune_decoder.min_score_after_length_prior.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only adapt_rounds --write \
-		| tee benchmarks/results/tune_decoder.adapt_rounds.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only start_alternatives,min_score --write \
-		| tee benchmarks/results/tune_decoder.start_alternatives.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only start_codons --write \
-		| tee benchmarks/results/tune_decoder.start_codons.txt
-	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
-		--start-from genelstm/models/prokaryote.pt --only adapt_tandem --write \
-		| tee benchmarks/results/tune_decoder.adapt_tandem.txt
-	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
-		| tee benchmarks/results/start_choice.txt
+	$(RETUNE) --only overlap_3p,overlap_5p | tee benchmarks/results/tune_decoder.overlaps.txt
+	$(START_CHOICE) | tee benchmarks/results/start_choice.first.txt
+	$(RETUNE) --only adapt_start_parts | tee benchmarks/results/tune_decoder.start_parts.txt
+	$(RETUNE) --only adapt_start,start_weight,codon_prior_weight | tee benchmarks/results/tune_decoder.retune.txt
+	$(RETUNE) --only length_prior | tee benchmarks/results/tune_decoder.length_prior.txt
+	$(RETUNE) --only min_score | tee benchmarks/results/tune_decoder.min_score_after_length_prior.txt
+	$(RETUNE) --only adapt_rounds | tee benchmarks/results/tune_decoder.adapt_rounds.txt
+	$(RETUNE) --only start_alternatives,min_score | tee benchmarks/results/tune_decoder.start_alternatives.txt
+	$(RETUNE) --only start_codons | tee benchmarks/results/tune_decoder.start_codons.txt
+	$(RETUNE) --only adapt_tandem | tee benchmarks/results/tune_decoder.adapt_tandem.txt
+	$(START_CHOICE) | tee benchmarks/results/start_choice.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt
-	$(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write \
-		| tee benchmarks/results/start_choice.txt
+	$(START_CHOICE) | tee benchmarks/results/start_choice.txt
 
 $(MODEL_WORK)/stage2.pt: | setup
 	mkdir -p $(MODEL_WORK)
