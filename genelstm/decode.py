@@ -183,7 +183,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
                 alt = order[later & (rank <= alternatives)]
                 picks = np.concatenate([first, alt])
             ps, pe, pc = st[picks], en[picks], cp[picks]
-            score = S[pe] - S[ps] + H[pe] - H[np.minimum(ps + skip, pe)] + start_lo[ps] + np.where(pc, stop_lo[pe - 3], 0.0)
+            score = (S[pe] - S[ps] + H[pe] - H[np.minimum(ps + skip, pe)] + start_lo[ps]
+                     + np.where(pc, stop_lo[pe - 3], 0.0))
             out += zip(ps.tolist(), pe.tolist(), score.tolist(), [False] * len(ps), (~pc).tolist())
         # 5' open: the ORF before the first in-frame stop, cut by the record start
         if open5:

@@ -88,7 +88,8 @@ class Dialect:
         sd = f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts" if self.best_sd else "no RBS motif enriched"
         tandem = ""
         if self.tandem.any():  # the operon overlaps ATGA and TGATG: a start on the previous gene's stop
-            tandem = f"; start on the upstream gene's stop (ATGA/TGATG) log-odds {self.tandem[0]:+.1f}/{self.tandem[1]:+.1f}"
+            tandem = (f"; start on the upstream gene's stop (ATGA/TGATG) log-odds "
+                      f"{self.tandem[0]:+.1f}/{self.tandem[1]:+.1f}")
         return (f"{self.genes} genes fitted; GC {self.gc:.1%}; starts {usage}; {sd}; "
                 f"{self.upstream_starts:.1f} longer alternatives per start{tandem}")
 
@@ -379,12 +380,10 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
     both = {rid: (Strand(codes, table), Strand(reverse_complement_codes(codes), table))
             for rid, (codes, _) in records.items()}
     for r in range(weights.rounds):
-        strands = []
-        for rid, (codes, _) in records.items():
-            fwd, rev = strand_genes([c.transcript for c in calls[rid]], len(codes))
-            strands += [(both[rid][0], fwd), (both[rid][1], rev)]
-        dialect = fit(strands, table=table)
-        new = apply(records, decode, dialect, table=table, weights=weights, strands=both, calls=calls)
+        genes = {rid: strand_genes([c.transcript for c in calls[rid]], len(codes))
+                 for rid, (codes, _) in records.items()}
+        dialect = fit([(st, g) for rid in records for st, g in zip(both[rid], genes[rid])], table=table)
+        new = apply(records, decode, dialect, table=table, weights=weights, strands=both, genes=genes)
         rounds = r + 1
         changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)
         if log:
@@ -396,19 +395,18 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
 
 
 def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: Weights = Weights(),
-          strands: dict | None = None, calls: dict | None = None) -> dict:
+          strands: dict | None = None, genes: dict | None = None) -> dict:
     """Calls per record decoded with ``dialect``'s terms added to the network's evidence
-    (``strands``: record -> (forward Strand, reverse Strand), when already computed; ``calls``: record ->
-    the previous round's calls, whose 3' ends the distance-to-the-gene-upstream term reads)."""
+    (``strands``: record -> (forward Strand, reverse Strand), when already computed; ``genes``: record ->
+    the previous round's genes as strand_genes gives them, whose 3' ends the distance-to-the-gene-upstream
+    term reads)."""
     from .alphabet import reverse_complement_codes
 
     out = {}
     for rid, (codes, (ef, er)) in records.items():
         f, r = strands[rid] if strands is not None else (codes, reverse_complement_codes(codes))
-        ends: tuple = (None, None)
-        if calls is not None and weights.tandem:
-            ends = tuple([e for _, e in g] for g in strand_genes([x.transcript for x in calls[rid]], len(codes)))
-        ev = tuple(with_dialect(e, c, dialect, weights, table, up) for c, e, up in ((f, ef, ends[0]), (r, er, ends[1])))
+        ends = [[e for _, e in g] for g in genes[rid]] if genes is not None else [None, None]
+        ev = tuple(with_dialect(e, c, dialect, weights, table, up) for c, e, up in zip((f, r), (ef, er), ends))
         out[rid] = decode(rid, codes, ev)
     return out
 
