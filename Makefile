@@ -48,10 +48,11 @@ CORPUS := --corpus benchmarks/splits/prokaryotes.tsv --data-dir $(SHARED)/prokar
 GPU ?= cuda
 
 # one decoder setting (or a few) re-chosen on the validation genomes for the bundled model, starting from its
-# current settings; and the GC-rich start rule, chosen on the training genomes
+# current settings; and the two self-training settings the validation genomes cannot choose (the GC-rich start
+# rule and the dicodon floor), chosen on the training genomes
 RETUNE = $(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 	--start-from genelstm/models/prokaryote.pt --write
-START_CHOICE = $(BIN)/python benchmarks/start_choice.py -m genelstm/models/prokaryote.pt --write
+CHOOSE = $(BIN)/python benchmarks/choose_on_training.py -m genelstm/models/prokaryote.pt --write --setting
 
 bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/genelstm -v train $(CORPUS) --init $(MODEL_WORK)/stage2.pt --epochs 8 --steps-per-epoch 1888 \
@@ -63,7 +64,7 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --passes 1 \
 		--start-from $(MODEL_WORK)/stage2.pt --write | tee benchmarks/results/tune_decoder.txt
 	$(RETUNE) --only overlap_3p,overlap_5p | tee benchmarks/results/tune_decoder.overlaps.txt
-	$(START_CHOICE) | tee benchmarks/results/start_choice.first.txt
+	$(CHOOSE) adapt_choice_ref | tee benchmarks/results/start_choice.first.txt
 	$(RETUNE) --only adapt_start_parts | tee benchmarks/results/tune_decoder.start_parts.txt
 	$(RETUNE) --only adapt_start,start_weight,codon_prior_weight | tee benchmarks/results/tune_decoder.retune.txt
 	$(RETUNE) --only length_prior | tee benchmarks/results/tune_decoder.length_prior.txt
@@ -72,11 +73,13 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(RETUNE) --only start_alternatives,min_score | tee benchmarks/results/tune_decoder.start_alternatives.txt
 	$(RETUNE) --only start_codons | tee benchmarks/results/tune_decoder.start_codons.txt
 	$(RETUNE) --only adapt_tandem | tee benchmarks/results/tune_decoder.adapt_tandem.txt
-	$(START_CHOICE) | tee benchmarks/results/start_choice.txt
+	$(CHOOSE) adapt_choice_ref | tee benchmarks/results/start_choice.txt
+	$(CHOOSE) adapt_coding_floor | tee benchmarks/results/coding_floor.txt
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt
-	$(START_CHOICE) | tee benchmarks/results/start_choice.txt
+	$(CHOOSE) adapt_choice_ref | tee benchmarks/results/start_choice.txt
+	$(CHOOSE) adapt_coding_floor | tee benchmarks/results/coding_floor.txt
 
 $(MODEL_WORK)/stage2.pt: | setup
 	mkdir -p $(MODEL_WORK)

@@ -109,6 +109,8 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
 
 
 def _fmt(v) -> str:
+    if v is None:
+        return "off"
     if isinstance(v, (tuple, list)):
         return ",".join(x if isinstance(x, str) else f"{x:g}" for x in v) or "all"
     return f"{v:g}"
@@ -128,7 +130,8 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                                                           rounds=int(setting["adapt_rounds"]),
                                                           start_parts=tuple(setting["adapt_start_parts"]),
                                                           choice_ref=setting.get("adapt_choice_ref", 0.0),
-                                                          tandem=setting["adapt_tandem"]))
+                                                          tandem=setting["adapt_tandem"],
+                                                          coding_floor=setting.get("adapt_coding_floor")))
 
 
 def start_codon_usage(priors: list[dict], split: str) -> dict:
@@ -190,7 +193,9 @@ def main() -> None:
     if args.start_from:  # continue from settings chosen before (e.g. for the previous training stage)
         prev = checkpoint.read(args.start_from).get("decoder", {})
         best.update({k: tuple(prev[k]) if isinstance(prev[k], list) else prev[k] for k in GRID if k in prev})
-        best["adapt_choice_ref"] = prev.get("adapt_choice_ref", 0.0)  # chosen by benchmarks/start_choice.py
+        # chosen on the training genomes by benchmarks/choose_on_training.py
+        best["adapt_choice_ref"] = prev.get("adapt_choice_ref", 0.0)
+        best["adapt_coding_floor"] = prev.get("adapt_coding_floor")
     measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
     best_score = measure(best)
     for _ in range(0 if args.small_only else args.passes):

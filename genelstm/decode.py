@@ -91,6 +91,9 @@ class Evidence:
     extra_skip: int = 0
     choice_share: float = 1.0
     choice_start: np.ndarray | None = None
+    #: (length, floor): in the score of a gene at least ``length`` bases long, ``coding_extra``'s sum counts
+    #: no less than ``floor`` (see selftrain.Weights.coding_floor); None: no floor
+    extra_floor: tuple[int, float] | None = None
 
     def __len__(self) -> int:
         return self.cod.shape[1]
@@ -98,7 +101,8 @@ class Evidence:
     def slice(self, a: int, b: int) -> "Evidence":
         cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
         return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
-                        cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start))
+                        cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start),
+                        self.extra_floor)
 
 
 def evidence_arrays(probs: Probs, floor: float = PROB_FLOOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -183,15 +187,21 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
                 alt = order[later & (rank <= alternatives)]
                 picks = np.concatenate([first, alt])
             ps, pe, pc = st[picks], en[picks], cp[picks]
-            score = (S[pe] - S[ps] + H[pe] - H[np.minimum(ps + skip, pe)] + start_lo[ps]
-                     + np.where(pc, stop_lo[pe - 3], 0.0))
+            extra = H[pe] - H[np.minimum(ps + skip, pe)]
+            if ev.extra_floor is not None:
+                floor_length, floor = ev.extra_floor
+                extra = np.where(pe - ps >= floor_length, np.maximum(extra, floor), extra)
+            score = S[pe] - S[ps] + extra + start_lo[ps] + np.where(pc, stop_lo[pe - 3], 0.0)
             out += zip(ps.tolist(), pe.tolist(), score.tolist(), [False] * len(ps), (~pc).tolist())
         # 5' open: the ORF before the first in-frame stop, cut by the record start
         if open5:
             s = f
             e = int(stops[0]) + 3 if len(stops) else (f + 3 * ((n - f) // 3) if open3 else -1)
             if e > 0 and e - s >= min_length:
-                score = S[e] - S[s] + H[e] - H[s] + (stop_lo[e - 3] if len(stops) else 0.0)
+                extra = H[e] - H[s]
+                if ev.extra_floor is not None and e - s >= ev.extra_floor[0]:
+                    extra = max(extra, ev.extra_floor[1])
+                score = S[e] - S[s] + extra + (stop_lo[e - 3] if len(stops) else 0.0)
                 out.append((s, e, float(score), True, not len(stops)))
     return out
 

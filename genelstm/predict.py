@@ -154,6 +154,8 @@ def decoder_options(ck: dict) -> dict:
                                              rounds=int(dec.get("adapt_rounds", default.rounds)),
                                              choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)),
                                              tandem=float(dec.get("adapt_tandem", default.tandem)),
+                                             coding_floor=(None if dec.get("adapt_coding_floor") is None
+                                                           else float(dec["adapt_coding_floor"])),
                                              start_parts=tuple(float(x) for x in
                                                                dec.get("adapt_start_parts", default.start_parts)))
     if dec.get("priors"):

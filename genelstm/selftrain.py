@@ -340,6 +340,12 @@ class Weights:
     choice_ref: float = 0.0
     #: weight of the distance-to-the-gene-upstream term (tandem_term) relative to the other start terms (0: off)
     tandem: float = 0.0
+    #: the least the dicodon term may add to the score of a gene at least FIT_MIN_LENGTH long, in dicodon
+    #: log-odds units (times ``coding``); None: no floor. The table describes the genome's typical genes;
+    #: a long open frame of atypical composition (acquired genes, Neisseria's many) is scored out by it alone
+    #: while the network and the start call it coding -- Prodigal likewise keeps long open frames from being
+    #: scored out by their codon statistics alone
+    coding_floor: float | None = None
 
     def choice_share(self, d: "Dialect") -> float:
         """The share of the dicodon term counted when choosing a stop's start (decode.Evidence.choice_share).
@@ -420,8 +426,9 @@ def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11, ends=None):
         # choosing a stop's start only: a gene's existence must not hang on whether a gene was called
         # upstream of it (the first gene of a record or operon has none)
         choice.append(w.tandem * w.start * tandem_term(c, d, ends, table=table))
+    floor = None if w.coding_floor is None else (FIT_MIN_LENGTH, w.coding * w.coding_floor)
     return type(ev)(ev.cod, ev.start, ev.stop, w.coding * coding_extra(c, d, table=table), w.start * sum(terms),
-                    w.skip, w.choice_share(d), sum(choice) if choice else None)
+                    w.skip, w.choice_share(d), sum(choice) if choice else None, floor)
 
 
 def to_plain(d: Dialect, name: str) -> dict:

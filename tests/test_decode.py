@@ -199,3 +199,33 @@ def test_probability_floor_bounds_every_log_odds(floor):
     np.testing.assert_allclose(cod[:, 0, 1:], -cap, rtol=1e-6)
     ck = {"decoder": {"prob_floor": floor, "inner_start_penalty": 3.0}}
     assert decoder_options(ck)["prob_floor"] == eukaryote_decoder_options(ck)["prob_floor"] == floor
+
+
+def test_coding_floor_keeps_long_genes_from_being_scored_out_by_the_genome_term():
+    """Self-training's dicodon term (Evidence.coding_extra) is a sum over a gene's codons; with a floor
+    (length, f) a gene at least ``length`` long loses at most -f from it, shorter genes keep the full sum."""
+    from dataclasses import replace
+
+    g = synthetic.make(3, records=1, length=9000, genes_per_record=6)
+    seq = g.sequences["synth1"]
+    codes, _ = encode(seq)
+    ev = strand_evidence(oracle(label_record(len(seq), g.transcripts), noise=0.05))
+
+    def calls(evidence):
+        got = decode_evidence(codes, evidence, "synth1", block_start=0, record_length=len(seq))
+        return {(c.transcript.strand, c.transcript.cds): c.score for c in got}
+
+    def with_extra(floor):  # -0.5 per codon; choice_share 0 so the starts chosen stay the same
+        return tuple(replace(e, coding_extra=np.full(len(e), -0.5), choice_share=0.0, extra_floor=floor) for e in ev)
+
+    plain = calls(ev)
+    length = {key: key[1][0][1] - key[1][0][0] for key in plain}
+    assert len(plain) == 6
+    cut = (min(length.values()) + max(length.values())) / 2
+    penalised, floored = calls(with_extra(None)), calls(with_extra((cut, -7.0)))
+    assert penalised.keys() == floored.keys() == plain.keys()
+    for key, score in plain.items():
+        full = -0.5 * length[key] / 3
+        assert penalised[key] == pytest.approx(score + full)
+        assert floored[key] == pytest.approx(score + (max(full, -7.0) if length[key] >= cut else full))
+    assert any(floored[k] > penalised[k] + 1 for k in plain) and any(floored[k] == penalised[k] for k in plain)

@@ -194,6 +194,25 @@ def test_with_dialect_splits_the_start_model_between_score_and_choice():
     assert selftrain.with_dialect(ev, codes, d, selftrain.Weights()).choice_start is None
 
 
+def test_coding_floor_reaches_the_decoder_in_score_units():
+    """Weights.coding_floor is in dicodon log-odds units: the decoder gets it times the dicodon weight, for
+    genes at least FIT_MIN_LENGTH long; a checkpoint's adapt_coding_floor sets it (absent: no floor)."""
+    from genelstm.decode import Evidence
+    from genelstm.predict import decoder_options
+
+    genome, genes = _genome(3, n_genes=30)
+    codes, _ = encode(genome)
+    d = selftrain.fit([(codes, [(s, e) for s, _, e, _ in genes])])
+    n = len(codes)
+    ev = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    out = selftrain.with_dialect(ev, codes, d, selftrain.Weights(coding=4.0, coding_floor=-2.5))
+    assert out.extra_floor == (selftrain.FIT_MIN_LENGTH, -10.0)
+    assert out.slice(10, 500).extra_floor == out.extra_floor
+    assert selftrain.with_dialect(ev, codes, d, selftrain.Weights()).extra_floor is None
+    assert decoder_options({"decoder": {"adapt_coding_floor": -2}})["adapt_weights"].coding_floor == -2.0
+    assert decoder_options({"decoder": {}})["adapt_weights"].coding_floor is None
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_orf_starts_match_a_codon_by_codon_walk(seed):
     """The vectorised ORF reading equals walking each gene's frame codon by codon: other start codons
