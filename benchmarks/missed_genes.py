@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402
-from genelstm.decode import _candidates  # noqa: E402
+from genelstm.decode import _candidates, _floored, length_penalty  # noqa: E402
 from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
 from genelstm.validation import load_val_genome  # noqa: E402
 
@@ -70,8 +70,7 @@ def analyse(path: str, model, ck: dict, table: int) -> None:
                                                  open3=True, start_weight=opts.start_weight, codon_bonus=bonus,
                                                  coding_weight=opts.coding_weight,
                                                  start_codons=frozenset(opts.start_codons)):
-                weight, length = opts.length_prior
-                best[e] = score - (weight * (1 - (e - s) / length) if weight and e - s < length else 0.0)
+                best[e] = score - length_penalty(e - s, opts.length_prior)
             for t in vg.reference:
                 if t.seqid != rid or t.strand != strand or t.partial5 or t.partial3 or len(t.cds) != 1:
                     continue
@@ -88,14 +87,12 @@ def analyse(path: str, model, ck: dict, table: int) -> None:
                     frame = ps % 3
                     seg = np.arange(ps, end)
                     coding = float(opts.coding_weight * ev.cod[(seg - frame) % 3, seg].astype(float).sum())
-                    extra = float(ev2.coding_extra[np.arange(ps + w.skip, end, 3)].sum()) if ps + w.skip < end else 0.0
-                    if ev2.extra_floor is not None and end - ps >= ev2.extra_floor[0]:
-                        extra = max(extra, ev2.extra_floor[1])
+                    extra = float(_floored(ev2.coding_extra[np.arange(ps + w.skip, end, 3)].sum(), end - ps,
+                                           ev2.extra_floor))
                     start = float(opts.start_weight * ev.start[ps] + (bonus[st.ids[ps]] if bonus is not None else 0)
                                   + ev2.start_extra[ps])
                     stop = float(ev.stop[end - 3])
-                    weight, length = opts.length_prior
-                    prior = -weight * max(0.0, 1 - (end - ps) / length) if weight else 0.0
+                    prior = -length_penalty(end - ps, opts.length_prior)
                     parts.append([coding, extra, start, stop, prior, coding + extra + start + stop + prior])
     print(f"# {Path(path).name}: {dialect.summary()}")
     for kind in ("no candidate", "below threshold", "lost in selection"):

@@ -131,6 +131,20 @@ def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.floa
     return fwd, rev
 
 
+def _floored(extra, length, floor: tuple[int, float] | None):
+    """A gene's ``coding_extra`` sum with ``Evidence.extra_floor`` applied (arrays or scalars)."""
+    if floor is None:
+        return extra
+    floor_length, value = floor
+    return np.where(length >= floor_length, np.maximum(extra, value), extra)
+
+
+def length_penalty(length, prior: tuple[float, float]) -> float:
+    """What the gene-length prior (weight, length) takes from the score of a gene ``length`` bases long."""
+    weight, short = prior
+    return weight * (1.0 - length / short) if weight and length < short else 0.0
+
+
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
                 coding_weight: float = 1.0, alternatives: int = 0,
@@ -187,10 +201,7 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
                 alt = order[later & (rank <= alternatives)]
                 picks = np.concatenate([first, alt])
             ps, pe, pc = st[picks], en[picks], cp[picks]
-            extra = H[pe] - H[np.minimum(ps + skip, pe)]
-            if ev.extra_floor is not None:
-                floor_length, floor = ev.extra_floor
-                extra = np.where(pe - ps >= floor_length, np.maximum(extra, floor), extra)
+            extra = _floored(H[pe] - H[np.minimum(ps + skip, pe)], pe - ps, ev.extra_floor)
             score = S[pe] - S[ps] + extra + start_lo[ps] + np.where(pc, stop_lo[pe - 3], 0.0)
             out += zip(ps.tolist(), pe.tolist(), score.tolist(), [False] * len(ps), (~pc).tolist())
         # 5' open: the ORF before the first in-frame stop, cut by the record start
@@ -198,9 +209,7 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
             s = f
             e = int(stops[0]) + 3 if len(stops) else (f + 3 * ((n - f) // 3) if open3 else -1)
             if e > 0 and e - s >= min_length:
-                extra = H[e] - H[s]
-                if ev.extra_floor is not None and e - s >= ev.extra_floor[0]:
-                    extra = max(extra, ev.extra_floor[1])
+                extra = _floored(H[e] - H[s], e - s, ev.extra_floor)
                 score = S[e] - S[s] + extra + (stop_lo[e - 3] if len(stops) else 0.0)
                 out.append((s, e, float(score), True, not len(stops)))
     return out
@@ -266,7 +275,6 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
     length / length) from its score, once its start is chosen. ``start_codons``: the start codons
     offered, a subset of the table's (default: all of them); Prodigal offers only ATG, GTG and TTG.
     """
-    short_w, short_len = length_prior
     n = len(codes)
     at_start, at_end = block_start == 0, block_start + n == record_length
     cands: list[tuple[int, int, float, int, bool, bool]] = []
@@ -280,8 +288,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                                                start_weight=start_weight, codon_bonus=codon_bonus,
                                                coding_weight=coding_weight, alternatives=alternatives,
                                                start_codons=start_codons):
-            if short_w and e - s < short_len:
-                score -= short_w * (1.0 - (e - s) / short_len)
+            score -= length_penalty(e - s, length_prior)
             if alternatives and not p5:
                 # a shorter ORF of a stop is there for the selection to fit a gene between its neighbours:
                 # where the chosen start fits, it must stay the better of the two (an ORF cut by the
