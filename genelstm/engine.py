@@ -105,22 +105,27 @@ class RecordStream:
             fwd, _ = m.fwd(chunks, _stack([self._fwd_states[self.spans[k][0]] for k in ks]))
             bwd, _ = m.bwd(chunks.flip(1), _stack([self._bwd_states[self.spans[k][1]] for k in ks]))
             out = torch.cat([fwd, bwd.flip(1)], dim=2)
-            if self.lm:  # surprisal of each base given both sides, in bits (NaN at N)
-                x = torch.cat([piece[2] for piece in pieces])
-                codes = np.stack([piece[3] for piece in pieces])
-                logp = torch.log_softmax(m._next_base(x[:, :4], out).float(), dim=1)
-                idx = torch.from_numpy(np.minimum(codes, 3)).long().to(logp.device).unsqueeze(1)
-                bits = (-logp.gather(1, idx).squeeze(1) / math.log(2)).cpu().numpy()
-                bits[codes == N_CODE] = np.nan
-                outputs = (bits,)
-            else:
-                region, events = m.tag_heads(out, feats)
-                outputs = (torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy())
+            outputs = self._heads(out, feats, pieces)
         for j, k in enumerate(ks):
             a, lo = self.bounds[k], self.spans[k][0]
             s = (a - lo) * p
             e = s + min(self.bounds[k + 1] * p, self.n) - a * p
             self._cache[k] = tuple(o[j, ..., s:e] for o in outputs)
+
+    def _heads(self, out: torch.Tensor, feats: torch.Tensor, pieces: list) -> tuple[np.ndarray, ...]:
+        """Per-base outputs of a batch of blocks from its LSTM states and CNN features (``pieces``: what
+        _features gave for each block): (region, event) probabilities, or next-base surprisal in bits."""
+        m = self.model
+        if not self.lm:
+            region, events = m.tag_heads(out, feats)
+            return torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy()
+        x = torch.cat([piece[2] for piece in pieces])  # surprisal given both sides (NaN at N)
+        codes = np.stack([piece[3] for piece in pieces])
+        logp = torch.log_softmax(m._next_base(x[:, :4], out).float(), dim=1)
+        idx = torch.from_numpy(np.minimum(codes, 3)).long().to(logp.device).unsqueeze(1)
+        bits = (-logp.gather(1, idx).squeeze(1) / math.log(2)).cpu().numpy()
+        bits[codes == N_CODE] = np.nan
+        return (bits,)
 
     # ------------------------------------------------------------------ requests
     def probs(self, start: int, end: int) -> Probs:

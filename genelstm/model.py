@@ -144,6 +144,14 @@ class GeneLSTM(nn.Module):
         """Region (B, 2, R, L) and event (B, 2, E, L) logits from LSTM states (B, T, 2H) and CNN features
         (B, C, L = T x pool), whose first base starts a chunk."""
         bsz, _, length = feats.shape
+        mixed = self.tag_input(out, feats, keep)
+        return (self.region_head(mixed).view(bsz, 2, len(REGIONS), length),
+                self.event_head(mixed).view(bsz, 2, len(EVENTS), length))
+
+    def tag_input(self, out: torch.Tensor, feats: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """What the region and event heads read, (B, mix, L): each base's chunk state joined with its own
+        CNN features. Apart from tag_heads so the heads' input can be read out (benchmarks/start_ceiling.py)."""
+        length = feats.shape[2]
         p = self.cfg.pool
         states = out
         if self.attn is not None:
@@ -152,10 +160,7 @@ class GeneLSTM(nn.Module):
         if self.offset is not None:
             up = up + self.offset.repeat(1, 1, length // p)
         mixed = F.gelu(up + self.tag_base(feats))
-        if keep is not None:
-            mixed = mixed * keep
-        return (self.region_head(mixed).view(bsz, 2, len(REGIONS), length),
-                self.event_head(mixed).view(bsz, 2, len(EVENTS), length))
+        return mixed if keep is None else mixed * keep
 
     def _next_base(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """Logits (B, 4, L) for base t from bases < t and > t only.
