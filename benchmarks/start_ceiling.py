@@ -10,7 +10,8 @@ Per training and validation genome (test genomes are never read), start+stop F1 
   much better self-training's start tables would be with perfect labels;
 * ``head on calls`` / ``head on annotation``: a per-genome re-fit of the network's start output, added to
   the start choice beside the start model: a conditional logit over each ORF's ATG/GTG/TTG starts on what
-  the event head reads at a start (model.tag_input, 64 channels x its 5-base kernel), fitted on the calls
+  the event head reads at a start (GeneLSTM.tag_input, 64 channels x its 5-base kernel; the fit of
+  genelstm/choice_head.py, but per genome), fitted on the calls
   (what self-training could do) or on the reference starts (what the network's features hold).
 
 Fitting on the annotation is a ceiling, never a method: it reads the answer.
@@ -29,99 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from genelstm import checkpoint, selftrain  # noqa: E402
-from genelstm.alphabet import codon_table, reverse_complement_codes  # noqa: E402
+from genelstm.alphabet import reverse_complement_codes  # noqa: E402
+from genelstm.choice_head import HeadInput, conditional_logit, groups, orf_starts, windows  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
-from genelstm.decode import _codon_ids, _is_codon  # noqa: E402
-from genelstm.engine import RecordStream  # noqa: E402
 from genelstm.evaluate import evaluate  # noqa: E402
 from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
 from genelstm.validation import load_val_genome  # noqa: E402
 
 VARIANTS = ("self-training", "control", "model on annotation", "head on calls", "head on annotation")
-STARTS = frozenset({"ATG", "GTG", "TTG"})
-TAPS = 5  # the event head's kernel
 L2 = 1e-3  # on standardised features; 1e-2 and 1e-4 measured within 0.0005 (scratch)
-
-
-class HeadInput(RecordStream):
-    """A RecordStream whose per-base output is what the tagging heads read (model.tag_input)."""
-
-    def _heads(self, out, feats, pieces):
-        return (self.model.tag_input(out, feats).half().cpu().numpy(),)
-
-    def window(self) -> np.ndarray:
-        return self._outputs(0, self.n)[0]
-
-
-def orf_starts(c: np.ndarray, table: int, min_length: int) -> tuple[np.ndarray, np.ndarray]:
-    """(start, end) of every ORF of an offered start codon on a strand-oriented sequence, ending at a stop."""
-    ids = _codon_ids(c)
-    is_start, is_stop = _is_codon(ids, STARTS), _is_codon(ids, codon_table(table)[1])
-    pos = np.arange(len(c))
-    at, end = [], []
-    for f in range(3):
-        stops = np.flatnonzero(is_stop & (pos % 3 == f))
-        starts = np.flatnonzero(is_start & (pos % 3 == f))
-        k = np.searchsorted(stops, starts)
-        ok = k < len(stops)
-        e = stops[k[ok]] + 3
-        keep = e - starts[ok] >= min_length
-        at.append(starts[ok][keep])
-        end.append(e[keep])
-    return np.concatenate(at), np.concatenate(end)
-
-
-def features(model, genome, rid: str, n: int, at_by_strand) -> list[np.ndarray]:
-    """Per strand, (len(at), 64 x TAPS) head inputs around each start (taps ordered 5' to 3' on its strand)."""
-    mixed = HeadInput(model, genome, rid).window()
-    half = TAPS // 2
-    padded = np.pad(mixed, ((0, 0), (half, half)))
-    out = []
-    for strand, at in enumerate(at_by_strand):
-        g = at if strand == 0 else n - 1 - at  # the start codon's first base, in record coordinates
-        win = np.stack([padded[:, g + d] for d in range(TAPS)], axis=2)
-        out.append(np.ascontiguousarray((win if strand == 0 else win[:, :, ::-1]).transpose(1, 0, 2).reshape(len(at), -1)))
-    return out
-
-
-def groups(at: np.ndarray, end: np.ndarray, genes) -> list[tuple[np.ndarray, int]]:
-    """Per gene whose start is one of the candidates: (its ORF's candidate indices, the gene's among them)."""
-    order = np.argsort(end, kind="stable")
-    sorted_end = end[order]
-    out = []
-    for s, e in genes:
-        idx = order[np.searchsorted(sorted_end, e) : np.searchsorted(sorted_end, e, side="right")]
-        hit = np.flatnonzero(at[idx] == s)
-        if len(idx) > 1 and len(hit) == 1:
-            out.append((idx, int(hit[0])))
-    return out
-
-
-def fit_head(x: np.ndarray, grp: list[tuple[np.ndarray, int]]):
-    """Conditional logit (softmax over each ORF's starts) with L2: a function from features to log-odds."""
-    xt = torch.from_numpy(x).float()
-    mu, sd = xt.mean(0), xt.std(0) + 1e-3
-    xs = (xt - mu) / sd
-    cand = torch.from_numpy(np.concatenate([i for i, _ in grp]))
-    gid = torch.from_numpy(np.concatenate([np.full(len(i), g) for g, (i, _) in enumerate(grp)]))
-    first = np.cumsum([0] + [len(i) for i, _ in grp])[:-1]
-    label = torch.from_numpy(first + np.array([h for _, h in grp]))
-    w = torch.zeros(x.shape[1], requires_grad=True)
-    opt = torch.optim.LBFGS([w], max_iter=200, line_search_fn="strong_wolfe")
-    n = len(grp)
-
-    def loss():
-        opt.zero_grad()
-        s = xs[cand] @ w
-        top = torch.full((n,), -1e9).scatter_reduce(0, gid, s.detach(), "amax")
-        lse = torch.zeros(n).index_add(0, gid, torch.exp(s - top[gid])).log() + top
-        value = (lse.sum() - s[label].sum()) / n + L2 * (w * w).sum()
-        value.backward()
-        return value
-
-    opt.step(loss)
-    w = w.detach()
-    return lambda y: ((torch.from_numpy(y).float() - mu) / sd @ w).numpy()
 
 
 def run(e, path: str, model, ck: dict) -> list[tuple[float, float]]:
@@ -138,10 +55,10 @@ def run(e, path: str, model, ck: dict) -> list[tuple[float, float]]:
                  for rid, (codes, _) in records.items()}
     cands = {}
     for rid, (codes, _) in records.items():
-        orfs = [orf_starts(c, e.table, opts.min_length) for c in strands[rid]]
-        feats = features(model, vg.genome, rid, len(codes), [at for at, _ in orfs])
-        for strand in range(2):
-            cands[rid, strand] = (*orfs[strand], feats[strand])
+        mixed = HeadInput(model, vg.genome, rid).all()
+        for strand, c in enumerate(strands[rid]):
+            at, end = orf_starts(c, e.table, opts.min_length)
+            cands[rid, strand] = (at, end, windows(mixed, at, strand))
 
     def f1(result) -> tuple[float, float]:
         res = evaluate(vg.genome, vg.reference, [c.transcript for cs in result.values() for c in cs], tolerance=0)
@@ -156,11 +73,11 @@ def run(e, path: str, model, ck: dict) -> list[tuple[float, float]]:
             grp += [(idx + offset, h) for idx, h in groups(at, end, genes[rid][strand])]
             xs.append(x)
             offset += len(at)
-        score = fit_head(np.concatenate(xs), grp)
+        w = conditional_logit(np.concatenate(xs).astype(np.float32), grp, l2=L2)
         terms = {}
         for (rid, strand), (at, _, x) in cands.items():
             terms[rid, strand] = np.zeros(len(records[rid][0]))
-            terms[rid, strand][at] = score(x)
+            terms[rid, strand][at] = x.astype(np.float32) @ w
         return terms
 
     def with_head(terms):

@@ -105,6 +105,9 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     # 8 tied with 2 on validation (0.9131 vs 0.9123) and lowered start+stop F1 on the training genomes
     # (benchmarks/results/tune_decoder.adapt_tandem.txt), so the search stops at 2
     "adapt_tandem": [0.0, 0.5, 1.0, 2.0],
+    # the start-choice head's logits in place of the start event's when a stop's start is chosen (0: off;
+    # only for a model with that head, benchmarks/fit_choice_head.py)
+    "choice_weight": [0.0, 64.0, 128.0, 256.0],
 }
 
 
@@ -124,7 +127,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                           overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
                           length_prior=tuple(setting["length_prior"]),
                           start_alternatives=int(setting["start_alternatives"]),
-                          start_codons=tuple(setting["start_codons"]),
+                          start_codons=tuple(setting["start_codons"]), choice_weight=setting["choice_weight"],
                           adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
                                                           skip=int(setting["adapt_skip"]),
                                                           rounds=int(setting["adapt_rounds"]),

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from . import checkpoint
+from .choice_head import without_head
 from .dataset import Tracks
 from .device import pick_device, set_threads
 from .objectives import validate
@@ -42,13 +43,16 @@ def adapt(model_path: str | Path, genomes: list[str], output: str | Path, *, max
     dev = pick_device(device)
     model, cfg, ck = checkpoint.load_model(model_path)
     model.to(dev)
+    # the self-labels come from the model as it is, start-choice head included; the adapted network then
+    # drops the head, whose input the fine-tune moves
+    tracks = pieces(self_labelled(model, ck, genomes, dev))
+    without_head(model)
     cfg.max_minutes, cfg.lr, cfg.seed = max_minutes, lr, seed
     cfg.val_records = cfg.val_pattern = None
     cfg.val_fraction = val_fraction
     cfg.epochs, cfg.steps_per_epoch, cfg.max_steps, cfg.warmup_steps = 1000, 50, None, 20
     cfg.threads, cfg.device = threads, device
     cfg.objective = "both"
-    tracks = pieces(self_labelled(model, ck, genomes, dev))
     train_ids, val_ids = split_records([t.record for t in tracks], val_fraction=val_fraction, seed=seed)
     if not val_ids:
         val_ids, train_ids = train_ids[-1:], train_ids[:-1]

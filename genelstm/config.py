@@ -35,6 +35,9 @@ class ModelConfig:
     #: width of the chunk-level LSTM input and of the base-level head features (the heads run on every
     #: base, so this sets much of inference's cost beside the LSTM)
     mix: int = 64
+    #: a start-choice head beside the event head: per strand, which of an open frame's start codons is the
+    #: start (fitted on frozen features, choice_head.fit; used only to choose among a stop's starts)
+    choice_head: bool = False
 
 
 @dataclass

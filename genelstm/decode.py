@@ -94,6 +94,9 @@ class Evidence:
     #: (length, floor): in the score of a gene at least ``length`` bases long, ``coding_extra``'s sum counts
     #: no less than ``floor`` (see selftrain.Weights.coding_floor); None: no floor
     extra_floor: tuple[int, float] | None = None
+    #: the network's start-choice logits (model.GeneLSTM.choice_head), or None: choosing among a stop's
+    #: starts, they stand in for ``start`` (see _candidates' ``choice_weight``)
+    start_choice: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.cod.shape[1]
@@ -102,11 +105,13 @@ class Evidence:
         cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
         return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
                         cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start),
-                        self.extra_floor)
+                        self.extra_floor, cut(self.start_choice))
 
 
-def evidence_arrays(probs: Probs, floor: float = PROB_FLOOR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Genome-oriented (cod (2, 3, n), start (2, n), stop (2, n)) log-odds from probabilities (see Evidence).
+def evidence_arrays(probs: Probs, floor: float = PROB_FLOOR
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Genome-oriented (cod (2, 3, n), start (2, n), stop (2, n)) log-odds from probabilities (see Evidence),
+    and the start-choice logits (2, n) where the model has that head (else None).
 
     ``floor`` is added to every probability before its log (the model's ``decoder.prob_floor``, through
     predict.PredictOptions): it bounds a base's log-odds at about log(1 / floor), so one overconfident base
@@ -114,7 +119,7 @@ def evidence_arrays(probs: Probs, floor: float = PROB_FLOOR) -> tuple[np.ndarray
     region, events = probs.region, probs.events
     lp0 = np.log(region[:, INTERGENIC] + region[:, INTRON] + region[:, UTR] + floor)
     cod = np.log(region[:, CDS1 : CDS3 + 1] + floor) - lp0[:, None, :]
-    return cod, _logit(events[:, _START_I], floor), _logit(events[:, _STOP_I], floor)
+    return cod, _logit(events[:, _START_I], floor), _logit(events[:, _STOP_I], floor), probs.choice
 
 
 def strand_evidence(probs: Probs, floor: float = PROB_FLOOR, dtype=np.float32) -> tuple[Evidence, Evidence]:
@@ -122,12 +127,15 @@ def strand_evidence(probs: Probs, floor: float = PROB_FLOOR, dtype=np.float32) -
     return oriented(*evidence_arrays(probs, floor), dtype=dtype)
 
 
-def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, dtype=np.float32) -> tuple[Evidence, Evidence]:
+def oriented(cod: np.ndarray, start: np.ndarray, stop: np.ndarray, choice: np.ndarray | None = None,
+             dtype=np.float32) -> tuple[Evidence, Evidence]:
     """Per-strand Evidence from genome-oriented arrays (the reverse track is reversed)."""
+    ch = (None, None) if choice is None else (np.ascontiguousarray(choice[0], dtype),
+                                              np.ascontiguousarray(choice[1][::-1], dtype))
     fwd = Evidence(np.ascontiguousarray(cod[0], dtype), np.ascontiguousarray(start[0], dtype),
-                   np.ascontiguousarray(stop[0], dtype))
+                   np.ascontiguousarray(stop[0], dtype), start_choice=ch[0])
     rev = Evidence(np.ascontiguousarray(cod[1][:, ::-1], dtype), np.ascontiguousarray(start[1][::-1], dtype),
-                   np.ascontiguousarray(stop[1][::-1], dtype))
+                   np.ascontiguousarray(stop[1][::-1], dtype), start_choice=ch[1])
     return fwd, rev
 
 
@@ -148,12 +156,16 @@ def length_penalty(length, prior: tuple[float, float]) -> float:
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
                 coding_weight: float = 1.0, alternatives: int = 0,
-                start_codons: frozenset[str] | None = None) -> list[tuple[int, int, float, bool, bool]]:
+                start_codons: frozenset[str] | None = None, choice_weight: float = 0.0
+                ) -> list[tuple[int, int, float, bool, bool]]:
     """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``,
     followed (same stop, listed after it) by up to ``alternatives`` of its shorter ORFs, best first.
 
     ``codon_bonus`` (64,): added to a gene starting with that codon (the start-codon type prior).
     ``start_codons``: the start codons offered (default: all of the translation table's).
+    ``choice_weight``: where the evidence has start-choice logits, choosing among a stop's starts counts
+    them at this weight in place of the start event's log-odds, which still count in the gene's score: the
+    event head answers "does a gene start here?", the choice head "which of this frame's starts?" (0: off).
     """
     n = len(c)
     starts_set, stops_set = codon_table(table)
@@ -191,6 +203,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
             val = -S[st] - ev.choice_share * H[np.minimum(st + skip, en)] + start_lo[st]
             if ev.choice_start is not None:
                 val = val + ev.choice_start[st]
+            if choice_weight and ev.start_choice is not None:
+                val = val + choice_weight * ev.start_choice[st].astype(np.float64) - start_weight * ev.start[st].astype(np.float64)
             order = np.lexsort((-val, kk))
             first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
             picks = first
@@ -268,7 +282,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                     start_weight: float = START_WEIGHT,
                     codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0,
                     length_prior: tuple[float, float] = (0.0, 1.0), alternatives: int = 0,
-                    start_codons: frozenset[str] | None = None) -> list[Call]:
+                    start_codons: frozenset[str] | None = None, choice_weight: float = 0.0) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence.
 
     ``length_prior`` (weight, length): a gene shorter than ``length`` bases loses weight x (1 - its
@@ -287,7 +301,7 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
                                                start_weight=start_weight, codon_bonus=codon_bonus,
                                                coding_weight=coding_weight, alternatives=alternatives,
-                                               start_codons=start_codons):
+                                               start_codons=start_codons, choice_weight=choice_weight):
             score -= length_penalty(e - s, length_prior)
             if alternatives and not p5:
                 # a shorter ORF of a stop is there for the selection to fit a gene between its neighbours:

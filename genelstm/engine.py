@@ -23,7 +23,8 @@ from .sequence import Genome
 
 
 class RecordStream:
-    """Per-base region and event probabilities of one record, exact, computed on request block by block.
+    """Per-base region and event probabilities (and start-choice logits, when the model has that head) of
+    one record, exact, computed on request block by block.
 
     Two sequential passes over the record -- the forward stack left to right, the backward stack right
     to left, run side by side -- keep only each stack's state where a block's computation starts. The
@@ -117,8 +118,9 @@ class RecordStream:
         _features gave for each block): (region, event) probabilities, or next-base surprisal in bits."""
         m = self.model
         if not self.lm:
-            region, events = m.tag_heads(out, feats)
-            return torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy()
+            region, events, choice = m.tag_heads(out, feats)
+            probs = torch.softmax(region.float(), dim=2).cpu().numpy(), torch.sigmoid(events.float()).cpu().numpy()
+            return probs if choice is None else (*probs, choice.float().cpu().numpy())
         x = torch.cat([piece[2] for piece in pieces])  # surprisal given both sides (NaN at N)
         codes = np.stack([piece[3] for piece in pieces])
         logp = torch.log_softmax(m._next_base(x[:, :4], out).float(), dim=1)
@@ -132,8 +134,7 @@ class RecordStream:
         """Probabilities of bases [start, end); blocks wholly before ``start`` are forgotten."""
         if self.lm:
             raise ValueError("this stream computes next-base surprisal (lm=True), not probabilities")
-        reg, ev = self._outputs(start, end)
-        return Probs(start, end, reg, ev)
+        return Probs(start, end, *self._outputs(start, end))
 
     def bits(self, start: int, end: int) -> np.ndarray:
         """Surprisal -log2 P(base | both sides) of bases [start, end) (NaN at N); needs ``lm=True``."""

@@ -51,5 +51,7 @@ def probabilities_whole(model: GeneLSTM, genome: Genome, records: list[str], *,
                     lengths=torch.tensor(lengths, device=device))
     reg = torch.softmax(out["region"].float(), dim=2).cpu().numpy()
     ev = torch.sigmoid(out["events"].float()).cpu().numpy()
-    return [Probs(0, n, np.ascontiguousarray(reg[j, :, :, :n]), np.ascontiguousarray(ev[j, :, :, :n]))
+    choice = out["choice"].float().cpu().numpy() if "choice" in out else None
+    return [Probs(0, n, np.ascontiguousarray(reg[j, :, :, :n]), np.ascontiguousarray(ev[j, :, :, :n]),
+                  None if choice is None else np.ascontiguousarray(choice[j, :, :n]))
             for j, n in enumerate(lengths)]

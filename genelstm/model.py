@@ -60,6 +60,8 @@ class GeneLSTM(nn.Module):
         self.tag_base = nn.Conv1d(c, m, 1)
         self.region_head = nn.Conv1d(m, 2 * len(REGIONS), 1)
         self.event_head = nn.Conv1d(m, 2 * len(EVENTS), 5, padding=2)
+        #: optional: per strand, a start-choice logit (see ModelConfig.choice_head), same 5-base reach
+        self.choice_head = nn.Conv1d(m, 2, 5, padding=2) if cfg.choice_head else None
         self.lm_chunk = nn.Linear(2 * h, m)
         self.lm_left = nn.Conv1d(4, m, cfg.lm_context)
         self.lm_right = nn.Conv1d(4, m, cfg.lm_context)
@@ -128,25 +130,27 @@ class GeneLSTM(nn.Module):
     def forward(self, codes: torch.Tensor, soft: torch.Tensor, *, lm: bool = True, tag: bool = True,
                 lengths: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """codes/soft (B, L) with L a multiple of pool -> dict of (B, ..., L) logits."""
-        bsz, length = codes.shape
-        p = self.cfg.pool
         x, feats, out, keep = self.encode(codes, soft, lengths)
         out = self.drop(out)
         res: dict[str, torch.Tensor] = {}
         if tag:
-            res["region"], res["events"] = self.tag_heads(out, feats, keep)
+            res["region"], res["events"], choice = self.tag_heads(out, feats, keep)
+            if choice is not None:
+                res["choice"] = choice
         if lm:
             res["next_base"] = self._next_base(x[:, :4], out)
         return res
 
     def tag_heads(self, out: torch.Tensor, feats: torch.Tensor, keep: torch.Tensor | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Region (B, 2, R, L) and event (B, 2, E, L) logits from LSTM states (B, T, 2H) and CNN features
-        (B, C, L = T x pool), whose first base starts a chunk."""
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Region (B, 2, R, L) and event (B, 2, E, L) logits, and start-choice logits (B, 2, L) or None
+        without that head, from LSTM states (B, T, 2H) and CNN features (B, C, L = T x pool), whose first
+        base starts a chunk."""
         bsz, _, length = feats.shape
         mixed = self.tag_input(out, feats, keep)
+        choice = None if self.choice_head is None else self.choice_head(mixed)
         return (self.region_head(mixed).view(bsz, 2, len(REGIONS), length),
-                self.event_head(mixed).view(bsz, 2, len(EVENTS), length))
+                self.event_head(mixed).view(bsz, 2, len(EVENTS), length), choice)
 
     def tag_input(self, out: torch.Tensor, feats: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         """What the region and event heads read, (B, mix, L): each base's chunk state joined with its own

@@ -66,6 +66,9 @@ class PredictOptions:
     start_weight: float = START_WEIGHT
     #: weight of the network's per-base coding log-odds in a gene's score
     coding_weight: float = 1.0
+    #: weight of the network's start-choice logits, which replace the start event's log-odds when a stop's
+    #: start is chosen (decode._candidates; 0 or a model without that head: off); checkpoint ``decoder.choice_weight``
+    choice_weight: float = 0.0
     #: average the network's log-odds with those it gives the reverse-complemented input (2x network time)
     rc_average: bool = False
     adapt: bool = True
@@ -137,7 +140,7 @@ def decoder_options(ck: dict) -> dict:
     by benchmarks/tune_decoder.py): the decoder's priors live with the network they were tuned for."""
     dec = ck.get("decoder") or {}
     out: dict = {}
-    for key in ("start_weight", "coding_weight", "min_score", "codon_prior_weight", "prob_floor"):
+    for key in ("start_weight", "coding_weight", "min_score", "codon_prior_weight", "prob_floor", "choice_weight"):
         if key in dec:
             out[key] = float(dec[key])
     if "rc_average" in dec:
@@ -354,7 +357,7 @@ class Circularized(Genome):
             e, n = self.extra[record], self._g.records[record].length
             a, b = max(core_a, e), min(core_b, n + e)
             if a < b:
-                on_probs(record, Probs(probs.start - e, probs.end - e, probs.region, probs.events), a - e, b - e)
+                on_probs(record, replace(probs, start=probs.start - e, end=probs.end - e), a - e, b - e)
         return write
 
 
@@ -362,7 +365,8 @@ def _mirrored(probs: Probs, length: int) -> Probs:
     """Probabilities computed on the reverse complement, mapped back onto the record's own strands."""
     a, b = length - probs.end, length - probs.start
     return Probs(a, b, np.ascontiguousarray(probs.region[::-1, :, ::-1]),
-                 np.ascontiguousarray(probs.events[::-1, :, ::-1]))
+                 np.ascontiguousarray(probs.events[::-1, :, ::-1]),
+                 None if probs.choice is None else np.ascontiguousarray(probs.choice[::-1, ::-1]))
 
 
 def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
@@ -384,7 +388,8 @@ def _views(genome: Genome, opts: PredictOptions) -> list[Genome]:
 def _span_evidence(model: GeneLSTM, views: list[Genome], record: str, a: int, b: int, opts: PredictOptions, *,
                    device: torch.device, watch: Stopwatch, streams: dict, whole: list[dict[str, Probs]] | None = None,
                    on_probs=None, core: tuple[int, int] | None = None):
-    """Genome-oriented (cod, start, stop) log-odds for bases [a, b) of a record, averaged over the views
+    """Genome-oriented (cod, start, stop) log-odds and start-choice logits (None without that head) for
+    bases [a, b) of a record, averaged over the views
     (the record, and its reverse complement mapped back). Long records are computed exactly as if the
     network saw them whole (``streams``: one engine.RecordStream per view, kept by the caller), so a base
     gets the same values whichever span asks for it."""
@@ -405,7 +410,7 @@ def _span_evidence(model: GeneLSTM, views: list[Genome], record: str, a: int, b:
                 on_probs(record, probs, *(core or (a, b)))
         with watch("decoding"):
             arrays.append(evidence_arrays(probs, opts.prob_floor))
-    return tuple(np.mean([x[k] for x in arrays], axis=0) for k in range(3))
+    return tuple(None if arrays[0][k] is None else np.mean([x[k] for x in arrays], axis=0) for k in range(4))
 
 
 def iter_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
@@ -430,18 +435,21 @@ def iter_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devi
         cod = np.zeros((2, 3, n), np.float16)
         start = np.zeros((2, n), np.float16)
         stop = np.zeros((2, n), np.float16)
+        choice = np.zeros((2, n), np.float16) if model.choice_head is not None else None
         spans = [(0, n)] if rec.id in whole[0] else _blocks(n, opts.block)  # a whole-read record is one span
         streams: dict = {}
         for core_a, core_b in spans:
-            c, a, b = _span_evidence(model, views, rec.id, core_a, core_b, opts, device=device, watch=watch,
-                                     streams=streams, whole=whole, on_probs=on_probs)
+            c, a, b, ch = _span_evidence(model, views, rec.id, core_a, core_b, opts, device=device, watch=watch,
+                                         streams=streams, whole=whole, on_probs=on_probs)
             cod[:, :, core_a:core_b], start[:, core_a:core_b], stop[:, core_a:core_b] = c, a, b
+            if choice is not None:
+                choice[:, core_a:core_b] = ch
             if bar is not None:
                 bar.update(core_b - core_a)
         with watch("reading"):
             codes, _ = genome.encode(rec.id)
-        yield rec.id, (codes, oriented(cod, start, stop, dtype=np.float16))
-        del cod, start, stop
+        yield rec.id, (codes, oriented(cod, start, stop, choice, dtype=np.float16))
+        del cod, start, stop, choice
         _release_memory()
 
 
@@ -457,14 +465,14 @@ def stream_record(model: GeneLSTM, genome: Genome, record: str, opts: PredictOpt
     streams: dict = {}
     for core_a, core_b in _blocks(n, opts.block):
         a, b = max(0, core_a - opts.block_overlap), min(n, core_b + opts.block_overlap)
-        c, s0, s1 = _span_evidence(model, views, record, a, b, opts, device=device, watch=watch, on_probs=on_probs,
-                                   streams=streams, core=(core_a, core_b))
+        arrays = _span_evidence(model, views, record, a, b, opts, device=device, watch=watch, on_probs=on_probs,
+                                streams=streams, core=(core_a, core_b))
         with watch("reading"):
             codes, _ = genome.encode(record, a, b)
         with watch("decoding"):
-            ev = oriented(c.astype(np.float16), s0.astype(np.float16), s1.astype(np.float16), dtype=np.float16)
+            ev = oriented(*(None if x is None else x.astype(np.float16) for x in arrays), dtype=np.float16)
             calls += _decode_block(record, codes, ev, a, n, (core_a, core_b), opts)
-        del c, s0, s1, codes, ev
+        del arrays, codes, ev
         _release_memory()
         if bar is not None:
             bar.update(core_b - core_a)
@@ -493,7 +501,8 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
                             overlap_3p=opts.overlap_3p, overlap_5p=opts.overlap_5p,
                             start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
                             coding_weight=opts.coding_weight, length_prior=opts.length_prior,
-                            alternatives=opts.start_alternatives, start_codons=frozenset(opts.start_codons))
+                            alternatives=opts.start_alternatives, start_codons=frozenset(opts.start_codons),
+                            choice_weight=opts.choice_weight)
     return [c for c in block if core[0] <= c.transcript.start < core[1]]
 
 
@@ -554,6 +563,8 @@ def _decoder_summary(opts: PredictOptions, bases: int) -> str:
         out += f"; gene-length prior {used.length_prior[0]:g} below {used.length_prior[1]:g} bp"
     if opts.mode == "prokaryote" and used.start_codons:
         out += f"; start codons {'/'.join(sorted(used.start_codons))}"
+    if opts.mode == "prokaryote" and used.choice_weight:
+        out += f"; start choice by the start-choice head (weight {used.choice_weight:g})"
     return out
 
 

@@ -21,7 +21,7 @@ decoder never needs torch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -427,8 +427,9 @@ def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11, ends=None):
         # upstream of it (the first gene of a record or operon has none)
         choice.append(w.tandem * w.start * tandem_term(c, d, ends, table=table))
     floor = None if w.coding_floor is None else (FIT_MIN_LENGTH, w.coding * w.coding_floor)
-    return type(ev)(ev.cod, ev.start, ev.stop, w.coding * coding_extra(c, d, table=table), w.start * sum(terms),
-                    w.skip, w.choice_share(d), sum(choice) if choice else None, floor)
+    return replace(ev, coding_extra=w.coding * coding_extra(c, d, table=table), start_extra=w.start * sum(terms),
+                   extra_skip=w.skip, choice_share=w.choice_share(d), choice_start=sum(choice) if choice else None,
+                   extra_floor=floor)
 
 
 def to_plain(d: Dialect, name: str) -> dict:

@@ -180,9 +180,11 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
 
 def _grown(base: ModelConfig, asked: ModelConfig) -> ModelConfig:
     """The architecture of a fine-tuning run: the initial checkpoint's, plus the two additions that can
-    start as the identity (offset heads and a local attention layer) when this run asks for them."""
+    start as the identity (offset heads and a local attention layer) when this run asks for them, and
+    without a start-choice head: fine-tuning moves the features it was fitted on (choice_head.fit again)."""
     base.offset_heads = base.offset_heads or asked.offset_heads
     base.attention = base.attention or asked.attention
+    base.choice_head = False
     return base
 
 
@@ -190,7 +192,8 @@ def grow_from(model: GeneLSTM, init: GeneLSTM) -> None:
     """Load ``init``'s weights into ``model``, which may have offset heads or attention that ``init``
     lacks. Those start as the identity (offsets zero, the attention's output projection zero), so the
     grown model computes exactly what ``init`` did and training starts from its quality."""
-    missing, unexpected = model.load_state_dict(init.state_dict(), strict=False)
+    weights = {k: v for k, v in init.state_dict().items() if not k.startswith("choice_head.")}
+    missing, unexpected = model.load_state_dict(weights, strict=False)
     new = [k for k in missing if k == "offset" or k.startswith("attn.")]
     if unexpected or len(new) != len(missing):
         raise ValueError(f"cannot grow this checkpoint: missing {sorted(set(missing) - set(new))}, "

@@ -190,7 +190,8 @@ def test_probability_floor_bounds_every_log_odds(floor):
     region[:, REGIONS.index("cds1"), 0] = 1.0  # ... but the first, certainly coding
     events = np.zeros((2, len(EVENTS), n), np.float32)
     events[:, EVENTS.index("start"), 0] = 1.0
-    cod, start, stop = evidence_arrays(Probs(0, n, region, events), floor)
+    cod, start, stop, choice = evidence_arrays(Probs(0, n, region, events), floor)
+    assert choice is None  # a model without a start-choice head
     cap = np.log(1 + floor) - np.log(floor)
     np.testing.assert_allclose(start[:, 0], cap, rtol=1e-6)
     np.testing.assert_allclose(start[:, 1:], -cap, rtol=1e-6)

@@ -27,17 +27,20 @@ def _whole(model, genome):
     codes[:n], soft[:n] = genome.encode("r")
     with torch.no_grad():
         out = model(torch.from_numpy(codes)[None].long(), torch.from_numpy(soft)[None], lm=False)
-    return (torch.softmax(out["region"], 2)[0, ..., :n].numpy(), torch.sigmoid(out["events"])[0, ..., :n].numpy())
+    choice = out["choice"][0, :, :n].numpy() if "choice" in out else None
+    return (torch.softmax(out["region"], 2)[0, ..., :n].numpy(), torch.sigmoid(out["events"])[0, ..., :n].numpy(),
+            choice)
 
 
 @pytest.mark.parametrize("variant", [dict(), dict(pool=3, conv_kernels=(7,)), dict(pool=1, conv_kernels=(5, 5)),
-                                     dict(cell="gru"), dict(attention=3, offset_heads=True)])
+                                     dict(cell="gru"), dict(attention=3, offset_heads=True), dict(choice_head=True)])
 def test_any_block_size_and_request_order_gives_the_whole_record_values(genome, variant):
     torch.manual_seed(0)
     model = GeneLSTM(ModelConfig(hidden=16, conv_channels=8, **variant)).eval()
     if model.offset is not None:
         torch.nn.init.normal_(model.offset)
-    region, events = _whole(model, genome)
+    region, events, choice = _whole(model, genome)
+    assert (choice is not None) == bool(variant.get("choice_head"))
     n = genome.records["r"].length
     requests = [(0, n), (1234, 4000), (17, 18), (4990, n), (2500, 2700), (0, 30)]  # right to left too
     for block in (27, 270, 999, 100_000):
@@ -47,6 +50,8 @@ def test_any_block_size_and_request_order_gives_the_whole_record_values(genome, 
             assert probs.region.shape == (2, region.shape[1], b - a)
             np.testing.assert_allclose(probs.region, region[..., a:b], atol=1e-6)
             np.testing.assert_allclose(probs.events, events[..., a:b], atol=1e-6)
+            if choice is not None:
+                np.testing.assert_allclose(probs.choice, choice[..., a:b], atol=1e-5)
 
 
 def test_blocks_are_needed_and_forgotten(genome):

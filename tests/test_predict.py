@@ -107,7 +107,9 @@ def test_calls_do_not_depend_on_blocks_windows_batches_or_neighbours():
 
 
 def _scored(model, genome, rid, whole=None, **kw):
-    calls = predict_record(model, genome, rid, PredictOptions(**kw), device=torch.device("cpu"), whole=whole)
+    # the start-choice head's logits in the start choice too (a no-op for a model without that head)
+    calls = predict_record(model, genome, rid, PredictOptions(choice_weight=128.0, **kw), device=torch.device("cpu"),
+                           whole=whole)
     return [(c.transcript.strand, c.transcript.cds, round(c.score, 2)) for c in calls]
 
 
@@ -280,8 +282,9 @@ def test_gff3_header_names_the_decoder_settings_actually_used():
                                            f"{opts.length_prior[0]:g} below {opts.length_prior[1]:g} bp; "
                                            f"start codons ATG/GTG/TTG")
     from dataclasses import replace
-    for o, n in ((opts, tiny), (replace(opts, adapt=False), big)):
-        assert _decoder_summary(o, n) == f"min_score {small['min_score']:g}; start codons ATG/GTG/TTG"
+    for o, n in ((opts, tiny), (replace(opts, adapt=False), big)):  # with the start-choice head, there only
+        assert _decoder_summary(o, n) == (f"min_score {small['min_score']:g}; start codons ATG/GTG/TTG; start "
+                                          f"choice by the start-choice head (weight {small['choice_weight']:g})")
 
 
 @pytest.mark.parametrize("flags", [[], ["--no-adapt"]])

@@ -1,0 +1,81 @@
+"""Does the start-choice head help on clades it was not fitted on? Leave-clade-out over the training genomes.
+
+    python benchmarks/choice_head_lco.py [-m MODEL] [--weight 128] [--parts 0/1]
+
+For each clade of the split's training genomes: fit the head (genelstm/choice_head.py) on the other
+training clades' annotated starts, then decode that clade's genomes with self-training and with the
+network alone (`--no-adapt` settings), the head's weight 0 and --weight. Validation and test genomes are
+never read. This chose where the bundled model uses its head: only without a dialect.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from genelstm import checkpoint, choice_head, selftrain  # noqa: E402
+from genelstm.choice_head import without_head  # noqa: E402
+from genelstm.corpus import read_split  # noqa: E402
+from genelstm.evaluate import evaluate  # noqa: E402
+from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
+from genelstm.validation import load_val_genome  # noqa: E402
+
+COLUMNS = ("self-training", "self-training + head", "network alone", "network alone + head")
+
+
+def f1s(vg, records, opts: PredictOptions, adapt: bool) -> tuple[float, float]:
+    dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
+    if adapt:
+        calls, _, _ = selftrain.adapt(records, dec, table=opts.table, weights=opts.adapt_weights)
+    else:
+        calls = {rid: dec(rid, c, ev) for rid, (c, ev) in records.items()}
+    res = evaluate(vg.genome, vg.reference, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
+    return res["gene_stop"]["f1"], res["gene_start_stop"]["f1"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
+    ap.add_argument("--weight", type=float, default=128.0)
+    ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
+    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    ap.add_argument("--parts", default="0/1", help="i/k: only every k-th clade from the i-th (to run in parallel)")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    part, nparts = map(int, args.parts.split("/"))
+    model, _, ck = checkpoint.load_model(args.model)
+    without_head(model)  # each clade gets its own head below
+    base = PredictOptions(**decoder_options(ck))
+    train = [e for e in read_split(args.split) if e.role == "train"]
+    genomes = {e.name: load_val_genome(Path(args.data_dir) / e.file, e.table, e.name) for e in train}
+    print("genome\tclade\t" + "\t".join(f"{c}: stop/start+stop F1" for c in COLUMNS), flush=True)
+    cached = {name: choice_head.examples(model, vg) for name, vg in genomes.items()}  # the network is frozen
+    rows = []
+    for clade in sorted({e.clade for e in train})[part::nparts]:
+        choice_head.fit(model, [genomes[e.name] for e in train if e.clade != clade], cached=cached)
+        for e in (e for e in train if e.clade == clade):
+            vg = genomes[e.name]
+            opts = replace(base, table=e.table)
+            records = genome_evidence(model, vg.genome, opts, device=torch.device("cpu"))
+            alone = opts.without_dialect(10**12)  # --no-adapt on a large input
+            row = [f1s(vg, records, replace(opts, choice_weight=0.0), True),
+                   f1s(vg, records, replace(opts, choice_weight=args.weight), True),
+                   f1s(vg, records, replace(alone, choice_weight=0.0), False),
+                   f1s(vg, records, replace(alone, choice_weight=args.weight), False)]
+            rows.append(row)
+            print(f"{e.name}\t{clade}\t" + "\t".join(f"{a:.3f}/{b:.3f}" for a, b in row), flush=True)
+        without_head(model)
+    m = np.mean(rows, axis=0)
+    print(f"# mean over {len(rows)} genomes\t\t" + "\t".join(f"{a:.4f}/{b:.4f}" for a, b in m))
+
+
+if __name__ == "__main__":
+    main()
