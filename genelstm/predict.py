@@ -372,7 +372,7 @@ def _mirrored(probs: Probs, length: int) -> Probs:
 def genome_evidence(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device,
                     on_probs=None, bar: tqdm | None = None, watch: Stopwatch | None = None) -> dict:
     """record -> (codes, (forward, reverse) Evidence) for every record, kept in float16 (20 bytes per
-    base) so the decoder can run several self-training rounds without the network."""
+    base, 24 with a start-choice head) so the decoder can run several self-training rounds without the network."""
     return dict(iter_evidence(model, genome, opts, device=device, on_probs=on_probs, bar=bar, watch=watch))
 
 
