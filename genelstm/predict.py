@@ -168,6 +168,11 @@ def decoder_options(ck: dict) -> dict:
     if dec.get("small"):
         out["small"] = {k: (bool(v) if k == "rc_average" else tuple(float(x) for x in v) if isinstance(v, list)
                             else float(v)) for k, v in dec["small"].items()}
+    if not ((ck.get("config") or {}).get("model") or {}).get("choice_head"):
+        # a network without the head (fine-tuned from one that had it: adapt, train --init) keeps the
+        # decoder settings but has no start-choice logits to weigh
+        out.pop("choice_weight", None)
+        out.get("small", {}).pop("choice_weight", None)
     if dec.get("start_codons"):
         out["start_codons"] = tuple(dec["start_codons"])
     if dec.get("start_codon_usage"):

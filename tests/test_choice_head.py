@@ -98,3 +98,18 @@ def test_fine_tuning_drops_the_head():
     grow_from(model, init)  # no complaint about the head's weights
     assert model.choice_head is None
     assert without_head(init).choice_head is None and not init.cfg.choice_head
+
+
+def test_a_network_without_the_head_gets_no_choice_weight_from_its_decoder_settings():
+    """adapt and train --init keep the decoder settings of a model whose head they dropped: the weight must
+    not reach the decoder (or the GFF3 header) then."""
+    from genelstm.predict import PredictOptions, _decoder_summary, decoder_options
+
+    dec = {"choice_weight": 64.0, "small": {"choice_weight": 128.0, "min_score": 0.0}}
+    with_head = decoder_options({"config": {"model": {"choice_head": True}}, "decoder": dec})
+    assert with_head["choice_weight"] == 64.0 and with_head["small"]["choice_weight"] == 128.0
+    without = decoder_options({"config": {"model": {"choice_head": False}}, "decoder": dec})
+    assert "choice_weight" not in without and "choice_weight" not in without["small"]
+    opts = PredictOptions(**without)
+    assert "start-choice head" not in _decoder_summary(opts, 1000)
+    assert "start-choice head" in _decoder_summary(PredictOptions(**with_head), 1000)
