@@ -5,6 +5,8 @@
 # only in --start-choice-weight (0 is the control: the same extra training without the new loss) and, for
 # one, the learning rate. Each keeps its epoch with the best gene-level F1 on the validation genomes; the
 # choice between them, with the decoder retuned, is made afterwards on the same validation genomes (CPU).
+# Fine-tuning drops the bundled model's start-choice head (its input moves): fit a new one on each kept
+# checkpoint with benchmarks/fit_choice_head.py before comparing them on the network-only path.
 #
 #   OUT=/path DATA=gpu_data/prokaryotes bash benchmarks/gpu_start_choice.sh
 . "$(dirname "$0")/gpu_common.sh"  # OUT, DATA, SPLIT, DEVICE, CACHE, LOGS, say; corpus cached
