@@ -534,8 +534,9 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
         if not opts.priors:
+            head = ", its start-choice head" if small.choice_weight and model.choice_head is not None else ""
             note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
-                    f"network with the corpus start-codon prior is used (score threshold {small.min_score:g})")
+                    f"network{head} and the corpus start-codon prior decide (score threshold {small.min_score:g})")
             log.warning(note)
             return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, [note]
         prior = selftrain.nearest_by_gc(opts.priors, gc, opts.prior_k)
