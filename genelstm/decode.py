@@ -174,7 +174,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
     ids = _codon_ids(c)
     is_start, is_stop = _is_codon(ids, starts_set), _is_codon(ids, stops_set)
     cod = coding_weight * ev.cod.astype(np.float64)
-    start_lo, stop_lo = start_weight * ev.start.astype(np.float64), ev.stop.astype(np.float64)
+    net_start, stop_lo = start_weight * ev.start.astype(np.float64), ev.stop.astype(np.float64)
+    start_lo = net_start
     if ev.start_extra is not None:
         start_lo = start_lo + ev.start_extra
     if codon_bonus is not None:
@@ -204,7 +205,7 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
             if ev.choice_start is not None:
                 val = val + ev.choice_start[st]
             if choice_weight and ev.start_choice is not None:
-                val = val + choice_weight * ev.start_choice[st].astype(np.float64) - start_weight * ev.start[st].astype(np.float64)
+                val = val + choice_weight * ev.start_choice[st].astype(np.float64) - net_start[st]
             order = np.lexsort((-val, kk))
             first = order[np.r_[True, kk[order][1:] != kk[order][:-1]]]
             picks = first
