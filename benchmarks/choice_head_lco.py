@@ -20,24 +20,13 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genelstm import checkpoint, choice_head, selftrain  # noqa: E402
+from genelstm import checkpoint, choice_head  # noqa: E402
 from genelstm.choice_head import without_head  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
-from genelstm.evaluate import evaluate  # noqa: E402
-from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
-from genelstm.validation import load_val_genome  # noqa: E402
+from genelstm.predict import PredictOptions, decoder_options, genome_evidence  # noqa: E402
+from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
 
 COLUMNS = ("self-training", "self-training + head", "network alone", "network alone + head")
-
-
-def f1s(vg, records, opts: PredictOptions, adapt: bool) -> tuple[float, float]:
-    dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
-    if adapt:
-        calls, _, _ = selftrain.adapt(records, dec, table=opts.table, weights=opts.adapt_weights)
-    else:
-        calls = {rid: dec(rid, c, ev) for rid, (c, ev) in records.items()}
-    res = evaluate(vg.genome, vg.reference, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
-    return res["gene_stop"]["f1"], res["gene_start_stop"]["f1"]
 
 
 def main() -> None:
@@ -65,11 +54,9 @@ def main() -> None:
             vg = genomes[e.name]
             opts = replace(base, table=e.table)
             records = genome_evidence(model, vg.genome, opts, device=torch.device("cpu"))
-            alone = opts.without_dialect(10**12)  # --no-adapt on a large input
-            row = [f1s(vg, records, replace(opts, choice_weight=0.0), True),
-                   f1s(vg, records, replace(opts, choice_weight=args.weight), True),
-                   f1s(vg, records, replace(alone, choice_weight=0.0), False),
-                   f1s(vg, records, replace(alone, choice_weight=args.weight), False)]
+            alone = replace(opts.without_dialect(10**12), adapt=False)  # --no-adapt on a large input
+            row = [decoded_f1(vg, records, replace(o, choice_weight=w))
+                   for o in (opts, alone) for w in (0.0, args.weight)]
             rows.append(row)
             print(f"{e.name}\t{clade}\t" + "\t".join(f"{a:.3f}/{b:.3f}" for a, b in row), flush=True)
         without_head(model)

@@ -33,11 +33,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from genelstm import checkpoint, selftrain  # noqa: E402
+from genelstm import checkpoint  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
-from genelstm.evaluate import evaluate  # noqa: E402
-from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
-from genelstm.validation import load_val_genome  # noqa: E402
+from genelstm.predict import PredictOptions, decoder_options, genome_evidence  # noqa: E402
+from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
 
 #: candidate values per setting (the first: the setting off) and the Weights field each sets
 SETTINGS = {
@@ -74,11 +73,7 @@ def main() -> None:
         row = []
         for v in values:
             w = replace(opts.adapt_weights, **{field: v})
-            calls, _, _ = selftrain.adapt(records, lambda rid, c, ev: decode_record(rid, c, ev, opts),
-                                          table=e.table, weights=w)
-            res = evaluate(vg.genome, vg.reference, [c.transcript for cs in calls.values() for c in cs],
-                           tolerance=0)
-            row.append((res["gene_stop"]["f1"], res["gene_start_stop"]["f1"]))
+            row.append(decoded_f1(vg, records, replace(opts, adapt_weights=w)))
         table[e.role].append(row)
         print(f"{e.name}\t{e.role}\t" + "\t".join(f"{a:.3f}/{b:.3f}" for a, b in row), flush=True)
     means = {role: np.array(rows).mean(0) for role, rows in table.items()}

@@ -33,9 +33,8 @@ from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402
 from genelstm.choice_head import HeadInput, conditional_logit, groups, orf_starts, windows  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
-from genelstm.evaluate import evaluate  # noqa: E402
 from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
-from genelstm.validation import load_val_genome  # noqa: E402
+from genelstm.validation import calls_f1, load_val_genome  # noqa: E402
 
 VARIANTS = ("self-training", "control", "model on annotation", "head on calls", "head on annotation")
 L2 = 1e-3  # on standardised features; 1e-2 and 1e-4 measured within 0.0005 (scratch)
@@ -59,10 +58,6 @@ def run(e, path: str, model, ck: dict) -> list[tuple[float, float]]:
         for strand, c in enumerate(strands[rid]):
             at, end = orf_starts(c, e.table, opts.min_length)
             cands[rid, strand] = (at, end, windows(mixed, at, strand))
-
-    def f1(result) -> tuple[float, float]:
-        res = evaluate(vg.genome, vg.reference, [c.transcript for cs in result.values() for c in cs], tolerance=0)
-        return res["gene_stop"]["f1"], res["gene_start_stop"]["f1"]
 
     def refit(genes) -> selftrain.Dialect:
         return selftrain.fit([(st, g) for rid in records for st, g in zip(strands[rid], genes[rid])], table=e.table)
@@ -89,10 +84,10 @@ def run(e, path: str, model, ck: dict) -> list[tuple[float, float]]:
 
     on_calls = refit(called)
     model_on_ref = replace(on_calls, **{k: getattr(refit(annotated), k) for k in ("start_codon", "sd", "pwm")})
-    out = [f1(calls)]
+    out = [calls_f1(vg, calls)]
     for dialect, dec in ((on_calls, decode), (model_on_ref, decode), (on_calls, with_head(head_terms(called))),
                          (on_calls, with_head(head_terms(annotated)))):
-        out.append(f1(selftrain.apply(records, dec, dialect, table=e.table, weights=w, genes=called)))
+        out.append(calls_f1(vg, selftrain.apply(records, dec, dialect, table=e.table, weights=w, genes=called)))
     return out
 
 

@@ -26,18 +26,7 @@ from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
 from genelstm.evaluate import evaluate  # noqa: E402
 from genelstm.predict import PredictOptions, decode_record, genome_evidence  # noqa: E402
-from genelstm.validation import load_val_genome  # noqa: E402
-
-
-def score(vg, records, opts: PredictOptions) -> tuple[float, float]:
-    if opts.adapt:
-        calls, _, _ = selftrain.adapt(records, lambda rid, c, ev: decode_record(rid, c, ev, opts),
-                                      table=opts.table, weights=opts.adapt_weights)
-    else:
-        calls = {rid: decode_record(rid, c, ev, opts) for rid, (c, ev) in records.items()}
-    pred = [c.transcript for cs in calls.values() for c in cs]
-    res = evaluate(vg.genome, vg.reference, pred, tolerance=0)
-    return res["gene_stop"]["f1"], res["gene_start_stop"]["f1"]
+from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
 
 
 def corpus_priors(split: str, data_dir: str) -> list[dict]:
@@ -184,7 +173,7 @@ def main() -> None:
     print(f"setting\tstop_f1\tstart_stop_f1\tobjective\t{names}")
 
     def measure(setting: dict, adapt: bool = True) -> float:
-        per = [score(vg, recs, options(setting, vg.table, usage, adapt))
+        per = [decoded_f1(vg, recs, options(setting, vg.table, usage, adapt))
                for vg, recs in (data_rc if setting["rc_average"] else data)]
         stop, ss = float(np.mean([p[0] for p in per])), float(np.mean([p[1] for p in per]))
         cols = "\t".join(f"{a:.3f}/{b:.3f}" for a, b in per)

@@ -36,6 +36,26 @@ def load_val_genome(path: str | Path, table: int = 11, name: str | None = None) 
     return ValGenome(name or os.path.basename(str(path)), ag.genome, ref, table)
 
 
+def calls_f1(vg: ValGenome, calls: dict) -> tuple[float, float]:
+    """(stop-exact, start+stop-exact) gene F1 of calls per record (lists of decode.Call) against ``vg``."""
+    res = evaluate(vg.genome, vg.reference, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
+    return res["gene_stop"]["f1"], res["gene_start_stop"]["f1"]
+
+
+def decoded_f1(vg: ValGenome, records: dict, opts) -> tuple[float, float]:
+    """Gene F1 of ``vg`` decoded from its evidence (predict.genome_evidence) with ``opts``: with self-training
+    when ``opts.adapt``, else the network alone with these settings."""
+    from . import selftrain
+    from .predict import decode_record
+
+    decode = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
+    if opts.adapt:
+        calls, _, _ = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights)
+    else:
+        calls = {rid: decode(rid, c, ev) for rid, (c, ev) in records.items()}
+    return calls_f1(vg, calls)
+
+
 def strand_confusion(reference: list[Transcript], coding: dict[str, np.ndarray]) -> float:
     """Share of single-segment reference genes whose opposite strand has the higher mean P(coding).
 
