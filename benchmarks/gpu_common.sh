@@ -1,4 +1,4 @@
-# Sourced by the GPU lease scripts (gpu_session.sh, gpu_start_choice.sh): their shared start. Sets OUT,
+# Sourced by the GPU lease scripts (gpu_session.sh, gpu_finetune.sh): their shared start. Sets OUT,
 # DATA, SPLIT, DEVICE, CACHE and LOGS, defines `say` (timestamped lines to stderr and $OUT/log.txt),
 # installs the carried wheels the GPU image lacks, logs the machine, and caches the split's training and
 # validation genomes (the test genomes are not even copied).

@@ -170,12 +170,14 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
         log.warning("no validation records: early stopping is off and the last epoch is kept")
     torch.manual_seed(cfg.seed)
     model = GeneLSTM(cfg.model).to(device)
+    decoder = None
     if init:
-        init_model, _, _ = checkpoint.load_model(init)
+        init_model, _, init_ck = checkpoint.load_model(init)
         grow_from(model, init_model)
         data["init"] = os.path.basename(str(init))
+        decoder = init_ck.get("decoder")
     return fit(model, cfg, train_tracks, val_tracks, data, output, metrics_path=metrics_path, resume=resume,
-               progress=progress, device=device, gene_val=gene_val)
+               progress=progress, device=device, gene_val=gene_val, decoder=decoder)
 
 
 def _grown(base: ModelConfig, asked: ModelConfig) -> ModelConfig:
@@ -208,10 +210,13 @@ def grow_from(model: GeneLSTM, init: GeneLSTM) -> None:
 
 def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list, data: dict,
         output: str | Path, *, metrics_path: str | Path | None = None, resume: bool = False, progress: bool = True,
-        device: torch.device = torch.device("cpu"), gene_val: list | None = None) -> dict:
+        device: torch.device = torch.device("cpu"), gene_val: list | None = None,
+        decoder: dict | None = None) -> dict:
     """The training loop: epochs of seeded random windows, validation, best checkpoint, resume state.
 
     With ``gene_val`` (validation.ValGenome list) the epoch is chosen by gene-level F1 through the decoder.
+    ``decoder``: a fine-tune's initial checkpoint's decoder settings, which the network is validated with
+    (they are what it will be used with) and which its checkpoints carry.
     """
     output = Path(output)
     metrics_path = Path(metrics_path) if metrics_path else output.with_suffix(".metrics.jsonl")
@@ -288,7 +293,7 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
         if rank == 0:  # validation and every file are rank 0's; the decision is shared with the other ranks
             row.update(validate(model, val_tracks, cfg, device))
             if gene_val:
-                row.update(gene_metrics(model, gene_val, device=device))
+                row.update(gene_metrics(model, gene_val, device=device, decoder=decoder))
         row = distributed.from_rank0(checkpoint.plain(row))
         score = _score(row, cfg)
         improved = not val_tracks or score > best
@@ -302,8 +307,10 @@ def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list,
                 fh.flush()
                 os.fsync(fh.fileno())
             if improved:
-                checkpoint.atomic_save(checkpoint.model_payload(model, cfg, data=data, metrics=row, epoch=epoch + 1),
-                                       output)
+                payload = checkpoint.model_payload(model, cfg, data=data, metrics=row, epoch=epoch + 1)
+                if decoder:
+                    payload["decoder"] = decoder
+                checkpoint.atomic_save(payload, output)
             log.info("epoch %d: %s", epoch + 1, _brief(row))
             checkpoint.atomic_save({
                 "config": cfg.to_dict(), "model": model.state_dict(), "optimizer": opt.state_dict(),

@@ -74,13 +74,22 @@ def strand_confusion(reference: list[Transcript], coding: dict[str, np.ndarray])
 
 
 @torch.no_grad()
-def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torch.device("cpu")) -> dict:
-    """Per-genome and mean gene F1 (stop-exact, start+stop-exact) and strand confusion."""
-    from .predict import PredictOptions, predict_record
+def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torch.device("cpu"),
+                 decoder: dict | None = None) -> dict:
+    """Per-genome and mean gene F1 (stop-exact, start+stop-exact) and strand confusion, of the network alone.
 
+    ``decoder`` (a checkpoint's ``decoder`` entry): decode with those settings, as ``--no-adapt`` would, and
+    also report self-training's F1 (``adapt_*``; reported, not chosen on). Without it, the default settings.
+    """
+    from dataclasses import replace
+
+    from .predict import PredictOptions, decoder_options, genome_evidence, predict_record
+
+    base = PredictOptions(**decoder_options({"decoder": decoder})) if decoder else PredictOptions()
     per: dict[str, dict] = {}
     for vg in genomes:
-        opts = PredictOptions(table=vg.table)
+        opts = replace(base, table=vg.table)
+        alone = replace(opts.without_dialect(sum(r.length for r in vg.genome)), adapt=False)
         coding: dict[str, np.ndarray] = {}
 
         def keep(record, probs, core_a, core_b, _c=coding, _g=vg):
@@ -89,15 +98,21 @@ def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torc
 
         calls = []
         for rec in vg.genome:
-            calls += [c.transcript for c in predict_record(model, vg.genome, rec.id, opts, device=device,
+            calls += [c.transcript for c in predict_record(model, vg.genome, rec.id, alone, device=device,
                                                            on_probs=keep)]
         res = evaluate(vg.genome, vg.reference, calls, tolerance=0)
         per[vg.name] = {"stop_f1": round(res["gene_stop"]["f1"], 4),
                         "start_stop_f1": round(res["gene_start_stop"]["f1"], 4),
                         "strand_confusion": round(strand_confusion(vg.reference, coding), 4)}
+        if decoder:
+            adapt_stop, adapt_start_stop = decoded_f1(vg, genome_evidence(model, vg.genome, opts, device=device), opts)
+            per[vg.name].update(adapt_stop_f1=round(adapt_stop, 4), adapt_start_stop_f1=round(adapt_start_stop, 4))
     if not per:
         return {}
-    mean = {k: round(float(np.mean([v[k] for v in per.values()])), 4)
-            for k in ("stop_f1", "start_stop_f1", "strand_confusion")}
-    return {"val_gene": per, "val_gene_stop_f1": mean["stop_f1"], "val_gene_start_stop_f1": mean["start_stop_f1"],
-            "val_strand_confusion": mean["strand_confusion"]}
+    keys = ("stop_f1", "start_stop_f1", "strand_confusion") + (("adapt_stop_f1", "adapt_start_stop_f1") if decoder else ())
+    mean = {k: round(float(np.mean([v[k] for v in per.values()])), 4) for k in keys}
+    out = {"val_gene": per, "val_gene_stop_f1": mean["stop_f1"], "val_gene_start_stop_f1": mean["start_stop_f1"],
+           "val_strand_confusion": mean["strand_confusion"]}
+    if decoder:
+        out.update(val_gene_adapt_stop_f1=mean["adapt_stop_f1"], val_gene_adapt_start_stop_f1=mean["adapt_start_stop_f1"])
+    return out
