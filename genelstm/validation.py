@@ -80,12 +80,15 @@ def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torc
 
     ``decoder`` (a checkpoint's ``decoder`` entry): decode with those settings, as ``--no-adapt`` would, and
     also report self-training's F1 (``adapt_*``; reported, not chosen on). Without it, the default settings.
+    Both decode the evidence predict decodes (predict.genome_evidence); one network pass serves both
+    unless the settings ask for different evidence (reverse-complement averaging of small inputs).
     """
     from dataclasses import replace
 
-    from .predict import PredictOptions, decoder_options, genome_evidence, predict_record
+    from .predict import PredictOptions, decoder_options, genome_evidence
 
-    base = PredictOptions(**decoder_options({"decoder": decoder})) if decoder else PredictOptions()
+    ck = {"config": {"model": {"choice_head": model.cfg.choice_head}}, "decoder": decoder}
+    base = PredictOptions(**decoder_options(ck)) if decoder else PredictOptions()
     per: dict[str, dict] = {}
     for vg in genomes:
         opts = replace(base, table=vg.table)
@@ -96,17 +99,15 @@ def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torc
             arr = _c.setdefault(record, np.zeros((2, _g.genome.records[record].length), np.float32))
             arr[:, core_a:core_b] = probs.region[:, CDS1 : CDS3 + 1, core_a - probs.start : core_b - probs.start].sum(1)
 
-        calls = []
-        for rec in vg.genome:
-            calls += [c.transcript for c in predict_record(model, vg.genome, rec.id, alone, device=device,
-                                                           on_probs=keep)]
-        res = evaluate(vg.genome, vg.reference, calls, tolerance=0)
-        per[vg.name] = {"stop_f1": round(res["gene_stop"]["f1"], 4),
-                        "start_stop_f1": round(res["gene_start_stop"]["f1"], 4),
+        evidence = genome_evidence(model, vg.genome, alone, device=device, on_probs=keep)
+        stop, start_stop = decoded_f1(vg, evidence, alone)
+        per[vg.name] = {"stop_f1": round(stop, 4), "start_stop_f1": round(start_stop, 4),
                         "strand_confusion": round(strand_confusion(vg.reference, coding), 4)}
         if decoder:
-            adapt_stop, adapt_start_stop = decoded_f1(vg, genome_evidence(model, vg.genome, opts, device=device), opts)
-            per[vg.name].update(adapt_stop_f1=round(adapt_stop, 4), adapt_start_stop_f1=round(adapt_start_stop, 4))
+            if (opts.rc_average, opts.bf16) != (alone.rc_average, alone.bf16):
+                evidence = genome_evidence(model, vg.genome, opts, device=device)
+            stop, start_stop = decoded_f1(vg, evidence, opts)
+            per[vg.name].update(adapt_stop_f1=round(stop, 4), adapt_start_stop_f1=round(start_stop, 4))
     if not per:
         return {}
     keys = ("stop_f1", "start_stop_f1", "strand_confusion") + (("adapt_stop_f1", "adapt_start_stop_f1") if decoder else ())

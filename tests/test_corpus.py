@@ -86,3 +86,51 @@ def test_train_from_a_corpus_chooses_by_gene_f1(tmp_path):
     ck = checkpoint.read(out)
     assert [g["genome"] for g in ck["data"]["genomes"]] == ["phiX174_NC_001422"]
     assert [g["genome"] for g in ck["data"]["val_genomes"]] == ["yersinia_pestis_plasmid_pPCP1_NC_005816"]
+
+
+def test_a_fine_tune_is_validated_with_and_carries_its_initial_decoder_settings(tmp_path):
+    """train --init from a checkpoint with tuned decoder settings validates with them (the network alone, as
+    --no-adapt decodes, plus self-training's F1 beside) and writes them into its own checkpoint."""
+    import torch
+    from click.testing import CliRunner
+
+    from genelstm.cli import main
+    from genelstm import checkpoint
+
+    split = _split(tmp_path, [(PHIX, "Phage", "train", "11"), (YERSINIA, "Gamma", "val", "11")])
+    common = ["--corpus", str(split), "--data-dir", str(TEST_DATA), "--cache-dir", str(tmp_path / "cache"),
+              "--epochs", "1", "--steps-per-epoch", "2", "--window", "900", "--batch-size", "4", "--threads", "1",
+              "--no-progress"]
+    first = tmp_path / "first.pt"
+    r = CliRunner().invoke(main, ["train", *common, "-o", str(first), "--hidden", "16", "--layers", "1"])
+    assert r.exit_code == 0, r.output
+    ck = torch.load(first, weights_only=True)
+    ck["decoder"] = {"min_score": 50.0, "small": {"min_score": 25.0, "coding_weight": 1.0}}
+    torch.save(ck, first)
+    out = tmp_path / "tuned.pt"
+    r = CliRunner().invoke(main, ["train", *common, "-o", str(out), "--init", str(first)])
+    assert r.exit_code == 0, r.output
+    assert checkpoint.read(out)["decoder"] == ck["decoder"]
+    row = json.loads((tmp_path / "tuned.metrics.jsonl").read_text().splitlines()[0])
+    assert {"val_gene_adapt_stop_f1", "val_gene_adapt_start_stop_f1"} <= set(row)
+    assert "adapt_stop_f1" in row["val_gene"]["yersinia_pestis_plasmid_pPCP1_NC_005816"]
+
+
+def test_gene_metrics_decode_with_the_given_decoder_settings():
+    """The bundled model finds most of the Yersinia plasmid's genes with its own settings (read linear here, so
+    a frame running off the record's end is one more call; predict reads it circular); a threshold no gene
+    reaches, given as the checkpoint's small-input setting, must empty the network-alone calls."""
+    import torch
+
+    from genelstm import checkpoint
+    from genelstm.models import resolve
+    from genelstm.validation import gene_metrics, load_val_genome
+
+    path = resolve("prokaryote")
+    model, _, _ = checkpoint.load_model(path)
+    dec = torch.load(path, weights_only=True)["decoder"]
+    vg = [load_val_genome(TEST_DATA / YERSINIA)]
+    tuned = gene_metrics(model, vg, decoder=dec)
+    assert tuned["val_gene_stop_f1"] >= 0.8 and tuned["val_gene_adapt_stop_f1"] > 0
+    closed = gene_metrics(model, vg, decoder={**dec, "small": {**dec["small"], "min_score": 1e9}})
+    assert closed["val_gene_stop_f1"] == 0 and closed["val_strand_confusion"] == tuned["val_strand_confusion"]
