@@ -81,7 +81,8 @@ def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torc
     ``decoder`` (a checkpoint's ``decoder`` entry): decode with those settings, as ``--no-adapt`` would, and
     also report self-training's F1 (``adapt_*``; reported, not chosen on). Without it, the default settings.
     Both decode the evidence predict decodes (predict.genome_evidence); one network pass serves both
-    unless the settings ask for different evidence (reverse-complement averaging of small inputs).
+    unless the settings ask for different evidence (reverse-complement averaging of small inputs, another
+    probability floor).
     """
     from dataclasses import replace
 
@@ -104,7 +105,7 @@ def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torc
         per[vg.name] = {"stop_f1": round(stop, 4), "start_stop_f1": round(start_stop, 4),
                         "strand_confusion": round(strand_confusion(vg.reference, coding), 4)}
         if decoder:
-            if (opts.rc_average, opts.bf16) != (alone.rc_average, alone.bf16):
+            if (opts.rc_average, opts.bf16, opts.prob_floor) != (alone.rc_average, alone.bf16, alone.prob_floor):
                 evidence = genome_evidence(model, vg.genome, opts, device=device)
             stop, start_stop = decoded_f1(vg, evidence, opts)
             per[vg.name].update(adapt_stop_f1=round(stop, 4), adapt_start_stop_f1=round(start_stop, 4))
