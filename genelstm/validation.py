@@ -8,7 +8,7 @@ more coding than their own strand.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +84,6 @@ def gene_metrics(model, genomes: list[ValGenome], *, device: torch.device = torc
     unless the settings ask for different evidence (reverse-complement averaging of small inputs, another
     probability floor).
     """
-    from dataclasses import replace
-
     from .predict import PredictOptions, decoder_options, genome_evidence
 
     ck = {"config": {"model": {"choice_head": model.cfg.choice_head}}, "decoder": decoder}
