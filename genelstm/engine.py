@@ -4,6 +4,9 @@ give if it saw the record whole -- tagging probabilities (predict) or next-base 
 Two sequential passes -- the forward LSTM stack left to right, the backward stack right to left -- keep
 only each stack's (h, c) state where a block's computation starts; each block's states are then
 recomputed from its two saved states, so blocks are independent and go through the network in batches.
+A record whose LSTM outputs fit in ``keep_bytes`` (a bacterial chromosome does: 57 bytes a base in bf16)
+keeps the two passes' outputs instead, and its blocks skip the recomputation: the same values for a
+quarter less work.
 The CNN sees each block with its receptive field on both sides, clipped at the record's ends exactly
 where the whole-record pass has its zero padding; the heads see a halo of chunks on both sides. Memory
 is a few blocks' worth of features plus two small states per block, whatever the record length.
@@ -21,6 +24,10 @@ from .model import GeneLSTM, one_hot
 from .probs import Probs
 from .sequence import Genome
 
+#: default memory for keeping a record's LSTM outputs (RecordStream's keep_bytes): records up to about
+#: 9 Mb in bf16 (4.5 Mb in fp32) keep them; longer ones recompute, so memory stays flat in record length
+KEEP_BYTES = 512 << 20
+
 
 class RecordStream:
     """Per-base region and event probabilities (and start-choice logits, when the model has that head) of
@@ -33,7 +40,8 @@ class RecordStream:
     """
 
     def __init__(self, model: GeneLSTM, genome: Genome, record: str, *, block: int = 16_200, batch_size: int = 8,
-                 device: torch.device = torch.device("cpu"), bf16: bool = False, lm: bool = False) -> None:
+                 device: torch.device = torch.device("cpu"), bf16: bool = False, lm: bool = False,
+                 keep_bytes: int = KEEP_BYTES) -> None:
         p = model.cfg.pool
         self.model, self.genome, self.record, self.device, self.bf16 = model.eval(), genome, record, device, bf16
         self.n = genome.records[record].length
@@ -49,6 +57,10 @@ class RecordStream:
         self.spans = [(max(0, a - self.halo), min(self.chunks_total, b + self.halo))
                       for a, b in zip(self.bounds, self.bounds[1:])]
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        #: the two stacks' outputs over the whole record, (chunks, hidden) each in natural order, when they
+        #: fit in keep_bytes (None: each block recomputes its own from the saved states)
+        per_chunk = 2 * model.cfg.hidden * (2 if bf16 else 4)
+        self._kept: list[torch.Tensor] | None = [] if self.chunks_total * per_chunk <= keep_bytes else None
         self._fwd_states, self._bwd_states = self._boundary_states()
 
     # ------------------------------------------------------------------ the network, piece by piece
@@ -73,40 +85,60 @@ class RecordStream:
                 codes[a * p - lo : b * p - lo]
         return feats, self.model.down(feats).transpose(1, 2)
 
-    def _pass(self, rnn, stops: list[int], backward: bool) -> dict[int, tuple | None]:
-        """Run one directional stack over the whole record in long stretches, keeping its state at each
-        of ``stops`` (chunk indices; for the backward stack the state after chunks [stop, end))."""
+    def _pass(self, rnn, stops: list[int], backward: bool) -> tuple[dict[int, tuple | None], torch.Tensor | None]:
+        """Run one directional stack over the record in long stretches, keeping its state at each of
+        ``stops`` (chunk indices; for the backward stack the state after chunks [stop, end)), and, when
+        the record's outputs are kept, its outputs (chunks, hidden) in the record's order."""
         states: dict[int, tuple | None] = {}
+        outs: list[torch.Tensor] = []
+        keep = self._kept is not None
         state, cur = None, (self.chunks_total if backward else 0)
+        if keep:  # the pass must then cover the whole record
+            stops = [*stops, 0 if backward else self.chunks_total]
         with torch.no_grad(), self._autocast():
             for stop in (sorted(set(stops), reverse=backward)):
                 while cur != stop:
                     nxt = max(stop, cur - self.block_chunks) if backward else min(stop, cur + self.block_chunks)
                     _, chunks = self._features(*((nxt, cur) if backward else (cur, nxt)))
-                    _, state = rnn(chunks.flip(1) if backward else chunks, state)
+                    out, state = rnn(chunks.flip(1) if backward else chunks, state)
+                    if keep:
+                        outs.append(out[0].flip(0) if backward else out[0])
                     cur = nxt
                 states[stop] = state
-        return states
+        if not keep:
+            return states, None
+        return states, torch.cat(outs[::-1] if backward else outs)
 
     def _boundary_states(self) -> tuple[dict, dict]:
         """The two passes, side by side on a CPU (device.side_by_side)."""
         fwd = lambda: self._pass(self.model.fwd, [lo for lo, _ in self.spans], False)  # noqa: E731
         bwd = lambda: self._pass(self.model.bwd, [hi for _, hi in self.spans], True)  # noqa: E731
-        if self.device.type != "cpu":
-            return fwd(), bwd()
-        return side_by_side(fwd, bwd)
+        (f_states, f_out), (b_states, b_out) = (fwd(), bwd()) if self.device.type != "cpu" else side_by_side(fwd, bwd)
+        if self._kept is not None:
+            self._kept = [f_out, b_out]
+        return f_states, b_states
+
+    def _states(self, ks: list[int], chunks: torch.Tensor) -> torch.Tensor:
+        """LSTM outputs (batch, span, 2 x hidden) of blocks ``ks``, forward | backward: sliced from the kept
+        outputs, or recomputed from each block's saved boundary states (the two stacks side by side)."""
+        m = self.model
+        if self._kept is not None:
+            return torch.stack([torch.cat([kept[slice(*self.spans[k])] for kept in self._kept], dim=1) for k in ks])
+        f0 = _stack([self._fwd_states[self.spans[k][0]] for k in ks])
+        b0 = _stack([self._bwd_states[self.spans[k][1]] for k in ks])
+        fwd = lambda: m.fwd(chunks, f0)[0]  # noqa: E731
+        bwd = lambda: m.bwd(chunks.flip(1), b0)[0].flip(1)  # noqa: E731
+        f, b = (fwd(), bwd()) if self.device.type != "cpu" else side_by_side(fwd, bwd)
+        return torch.cat([f, b], dim=2)
 
     def _compute(self, ks: list[int]) -> None:
         """Blocks ``ks`` (of equal span length) as one batch, into the cache."""
-        m, p = self.model, self.pool
+        p = self.pool
         with torch.no_grad(), self._autocast():
             pieces = [self._features(*self.spans[k], inputs=self.lm) for k in ks]
             feats = torch.cat([piece[0] for piece in pieces])
             chunks = torch.cat([piece[1] for piece in pieces])
-            fwd, _ = m.fwd(chunks, _stack([self._fwd_states[self.spans[k][0]] for k in ks]))
-            bwd, _ = m.bwd(chunks.flip(1), _stack([self._bwd_states[self.spans[k][1]] for k in ks]))
-            out = torch.cat([fwd, bwd.flip(1)], dim=2)
-            outputs = self._heads(out, feats, pieces)
+            outputs = self._heads(self._states(ks, chunks), feats, pieces)
         for j, k in enumerate(ks):
             a, lo = self.bounds[k], self.spans[k][0]
             s = (a - lo) * p

@@ -43,8 +43,9 @@ def test_any_block_size_and_request_order_gives_the_whole_record_values(genome, 
     assert (choice is not None) == bool(variant.get("choice_head"))
     n = genome.records["r"].length
     requests = [(0, n), (1234, 4000), (17, 18), (4990, n), (2500, 2700), (0, 30)]  # right to left too
-    for block in (27, 270, 999, 100_000):
-        stream = RecordStream(model, genome, "r", block=block)
+    for block, keep in ((27, 0), (270, 0), (999, 0), (100_000, 0), (270, 1 << 30), (999, 1 << 30)):
+        stream = RecordStream(model, genome, "r", block=block, keep_bytes=keep)
+        assert (stream._kept is not None) == bool(keep)
         for a, b in requests:
             probs = stream.probs(a, b)
             assert probs.region.shape == (2, region.shape[1], b - a)
@@ -77,8 +78,8 @@ def test_next_base_surprisal_equals_the_whole_record_pass(genome, variant):
     logp = torch.log_softmax(logits, 1)[0].numpy()
     whole = -logp[np.minimum(codes, 3), np.arange(length)][:n] / np.log(2)
     whole[codes[:n] == 4] = np.nan
-    for block in (54, 999):
-        stream = RecordStream(model, genome, "r", block=block, lm=True)
+    for block, keep in ((54, 0), (999, 0), (54, 1 << 30)):
+        stream = RecordStream(model, genome, "r", block=block, lm=True, keep_bytes=keep)
         for a, b in [(0, n), (2500, 2700), (1000, 1001)]:
             np.testing.assert_allclose(stream.bits(a, b), whole[a:b], atol=1e-5)
     assert np.isnan(whole).sum() == 40
