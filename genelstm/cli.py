@@ -132,8 +132,8 @@ def probe(genomes, annotations, model_path, output, layers, properties, max_posi
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Checkpoint to write (best epoch).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file with any of these options.")
 @click.option("--objective", type=click.Choice(["tag", "lm", "both"]), help="Gene tagging, next-base modelling, or both [both].")
-@click.option("--init", type=click.Path(dir_okay=False), help="Start from this checkpoint's weights and architecture (fine-tuning); --offset-heads and "
-                   "--attention are added to it starting as the identity.")
+@click.option("--init", type=click.Path(dir_okay=False), help="Start from this checkpoint's weights and architecture (fine-tuning); --offset-heads, "
+                   "--attention and a larger --hidden are added to it starting as the identity.")
 @click.option("--epochs", type=click.IntRange(1), help="Epochs [10].")
 @click.option("--max-steps", type=click.IntRange(1), help="Stop after this many optimiser steps.")
 @click.option("--max-minutes", type=click.FloatRange(0, min_open=True),
@@ -190,8 +190,8 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
         raise click.UsageError("give GENOMES or --corpus")
     inputs = TrainInputs(list(genomes), list(annotations), list(val_genomes), list(val_annotations),
                          corpus=corpus, data_dir=data_dir, cache_dir=cache_dir)
-    best = run(cfg, inputs, output, metrics_path=metrics_path, init=init, resume=resume,
-               progress=not no_progress)
+    best = run(cfg, inputs, output, metrics_path=metrics_path, init=init, resume=resume, progress=not no_progress,
+               widen=overrides["hidden"] if init else None)
     click.echo(json.dumps(best, sort_keys=True), err=True)
 
 

@@ -24,7 +24,7 @@ from .config import ModelConfig, TrainConfig
 from . import distributed
 from .device import pick_device, set_threads
 from .dataset import Tracks, cut, random_picks, tracks_of
-from .errors import InputError
+from .errors import GenelstmError, InputError
 from .model import GeneLSTM
 from .objectives import losses, validate
 from .validation import gene_metrics, load_val_genome
@@ -150,8 +150,10 @@ def _schedule(cfg: TrainConfig, total_steps: int, clock=None):
 
 
 def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_path: str | Path | None = None,
-        init: str | Path | None = None, resume: bool = False, progress: bool = True) -> dict:
-    """Train and write the best checkpoint to ``output``; returns its validation metrics."""
+        init: str | Path | None = None, widen: int | None = None, resume: bool = False,
+        progress: bool = True) -> dict:
+    """Train and write the best checkpoint to ``output``; returns its validation metrics. ``widen``: with
+    ``init``, the hidden size to grow its recurrent stacks to (see grow_from)."""
     output = Path(output)
     if not output.parent.exists():
         raise InputError(output, "output folder does not exist")
@@ -160,7 +162,7 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
     if distributed.from_environment(device):  # started by torchrun: one process per GPU (or CPU worker)
         device = distributed.local_device(device)
     if init:
-        cfg.model = _grown(checkpoint.model_config_of(init), cfg.model)
+        cfg.model = _grown(checkpoint.model_config_of(init), cfg.model, hidden=widen)
     gene_val: list = []
     if inputs.corpus:
         train_tracks, val_tracks, gene_val, data = prepare_corpus(cfg, inputs)
@@ -180,21 +182,37 @@ def run(cfg: TrainConfig, inputs: TrainInputs, output: str | Path, *, metrics_pa
                progress=progress, device=device, gene_val=gene_val, decoder=decoder)
 
 
-def _grown(base: ModelConfig, asked: ModelConfig) -> ModelConfig:
-    """The architecture of a fine-tuning run: the initial checkpoint's, plus the two additions that can
-    start as the identity (offset heads and a local attention layer) when this run asks for them, and
-    without a start-choice head: fine-tuning moves the features it was fitted on (choice_head.fit again)."""
+def _grown(base: ModelConfig, asked: ModelConfig, *, hidden: int | None = None) -> ModelConfig:
+    """The architecture of a fine-tuning run: the initial checkpoint's, plus the additions that can start
+    as the identity when this run asks for them -- offset heads, a local attention layer, a wider
+    recurrent stack (``hidden``) -- and without a start-choice head: fine-tuning moves the features it was
+    fitted on (choice_head.fit again)."""
     base.offset_heads = base.offset_heads or asked.offset_heads
     base.attention = base.attention or asked.attention
     base.choice_head = False
+    if hidden is not None and hidden != base.hidden:
+        if hidden < base.hidden or base.cell not in WIDENABLE or base.attention:
+            raise GenelstmError(f"--hidden {hidden} with --init: a fine-tune can only widen an "
+                                f"{'/'.join(WIDENABLE)} stack without attention to more units (this checkpoint: "
+                                f"hidden {base.hidden}, cell {base.cell}, attention {base.attention})")
+        base.hidden = hidden
     return base
 
 
+#: cells whose stacks grow_from can widen: PyTorch's, whose weights are gate blocks of ``hidden`` rows
+WIDENABLE = {"lstm": 4, "gru": 3}
+
+
 def grow_from(model: GeneLSTM, init: GeneLSTM) -> None:
-    """Load ``init``'s weights into ``model``, which may have offset heads or attention that ``init``
-    lacks. Those start as the identity (offsets zero, the attention's output projection zero), so the
+    """Load ``init``'s weights into ``model``, which may have offset heads, attention or a wider recurrent
+    stack that ``init`` lacks. The additions start as the identity -- offsets zero, the attention's output
+    projection zero, and the new hidden units unread: every weight from a new unit to an old unit or to a
+    head is zero, while the new units' own weights keep their random start so they can learn -- so the
     grown model computes exactly what ``init`` did and training starts from its quality."""
     weights = {k: v for k, v in init.state_dict().items() if not k.startswith("choice_head.")}
+    h, h2 = init.cfg.hidden, model.cfg.hidden
+    if h2 != h:
+        weights = _widened(weights, model.state_dict(), h, h2, WIDENABLE[model.cfg.cell])
     missing, unexpected = model.load_state_dict(weights, strict=False)
     new = [k for k in missing if k == "offset" or k.startswith("attn.")]
     if unexpected or len(new) != len(missing):
@@ -206,6 +224,32 @@ def grow_from(model: GeneLSTM, init: GeneLSTM) -> None:
         if any(k.startswith("attn.") for k in new):
             model.attn.proj.weight.zero_()
             model.attn.proj.bias.zero_()
+
+
+def _widened(old: dict, fresh: dict, h: int, h2: int, gates: int) -> dict:
+    """``old`` weights (hidden ``h``) placed into ``fresh`` ones (hidden ``h2``): each gate block's first
+    ``h`` rows are the old units; columns that read a new unit's output are zero in old units' rows and in
+    the heads that read the stacks ([forward | backward] states, so two column blocks)."""
+    out = {}
+    for k, w in old.items():
+        new = fresh[k].clone()
+        if k.startswith(("fwd.", "bwd.")):
+            for g in range(gates):
+                rows = new[g * h2 : g * h2 + h]
+                if k.split(".")[1].startswith("bias"):
+                    rows.copy_(w[g * h : (g + 1) * h])
+                elif k.split(".")[1].startswith("weight_ih_l0"):
+                    rows.copy_(w[g * h : (g + 1) * h])
+                else:  # reads the (widened) hidden state: of this layer, or of the layer below
+                    rows[:, :h] = w[g * h : (g + 1) * h]
+                    rows[:, h:] = 0
+        elif k in ("tag_chunk.weight", "lm_chunk.weight"):
+            new.zero_()
+            new[:, :h], new[:, h2 : h2 + h] = w[:, :h], w[:, h:]
+        else:
+            new = w
+        out[k] = new
+    return out
 
 
 def fit(model: GeneLSTM, cfg: TrainConfig, train_tracks: list, val_tracks: list, data: dict,

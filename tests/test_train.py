@@ -196,7 +196,54 @@ def test_growing_a_trained_model_starts_from_exactly_its_outputs(tmp_path):
     run(cfg2, inputs, tmp_path / "grown.pt", init=tmp_path / "m.pt", progress=False)
     model, cfg3, _ = checkpoint.load_model(tmp_path / "grown.pt")
     assert cfg3.model.offset_heads and cfg3.model.attention == 2 and cfg3.model.hidden == 16
+    cfg4 = small_cfg(epochs=1, steps_per_epoch=3)
+    cfg4.val_records = ["synth2"]
+    run(cfg4, inputs, tmp_path / "wide.pt", init=tmp_path / "m.pt", widen=24, progress=False)
+    assert checkpoint.load_model(tmp_path / "wide.pt")[1].model.hidden == 24
     assert model.offset.abs().sum() > 0 and model.attn.proj.weight.abs().sum() > 0
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_widening_the_recurrent_stacks_keeps_the_outputs_and_lets_the_new_units_learn(cell):
+    """A fine-tune with a larger --hidden: the new hidden units start unread (the widened network gives the
+    initial network's logits, next base too) but not dead (their outgoing weights get a gradient)."""
+    from genelstm.config import ModelConfig
+    from genelstm.model import GeneLSTM
+    from genelstm.train import _grown, grow_from
+
+    torch.manual_seed(3)
+    small = dict(conv_channels=6, mix=10, layers=2, cell=cell, lm_context=12)
+    init = GeneLSTM(ModelConfig(hidden=8, **small)).eval()
+    cfg = _grown(ModelConfig(hidden=8, **small), ModelConfig(), hidden=13)
+    assert cfg.hidden == 13
+    wide = GeneLSTM(cfg)
+    grow_from(wide, init)
+    wide.eval()
+    codes = torch.randint(0, 4, (2, 270))
+    soft = torch.zeros_like(codes)
+    with torch.no_grad():
+        a, b = init(codes, soft), wide(codes, soft)
+    assert set(a) == set(b)
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], atol=1e-5, rtol=1e-5)
+    new_cols = torch.cat([wide.tag_chunk.weight[:, 8:13], wide.tag_chunk.weight[:, 21:]], dim=1)
+    assert new_cols.abs().sum() == 0 and wide.fwd.weight_hh_l0[:8, 8:].abs().sum() == 0  # old units read no new one
+    assert wide.fwd.weight_hh_l0[8:13].abs().sum() > 0 and wide.bwd.weight_ih_l1[8:13].abs().sum() > 0
+    out = wide(codes, soft)
+    (out["region"].logsumexp(2).sum() + out["next_base"].logsumexp(1).sum()).backward()
+    assert wide.tag_chunk.weight.grad[:, 8:13].abs().sum() > 0 and wide.lm_chunk.weight.grad[:, 21:].abs().sum() > 0
+
+
+def test_widening_refuses_to_narrow_or_to_widen_a_hand_written_cell():
+    from genelstm.config import ModelConfig
+    from genelstm.errors import GenelstmError
+    from genelstm.train import _grown
+
+    with pytest.raises(GenelstmError, match="only widen"):
+        _grown(ModelConfig(hidden=16), ModelConfig(), hidden=8)
+    with pytest.raises(GenelstmError, match="only widen"):
+        _grown(ModelConfig(hidden=16, cell="cifg"), ModelConfig(), hidden=32)
+    assert _grown(ModelConfig(hidden=16), ModelConfig(hidden=64)).hidden == 16  # a config's hidden is not a request
 
 
 def test_growing_refuses_a_different_architecture(tmp_path):
