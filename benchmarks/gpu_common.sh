@@ -10,7 +10,7 @@ DEVICE=${DEVICE:-cuda}
 export GENELSTM_CACHE=${GENELSTM_CACHE:-/tmp/glcache} PYTHONUNBUFFERED=1
 CACHE=$GENELSTM_CACHE/corpus
 LOGS=/tmp/gpu_logs
-mkdir -p "$LOGS"
+rm -rf "$LOGS" && mkdir -p "$LOGS"  # a fresh folder: the summaries read every log in it
 T0=$(date +%s)
 say() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$OUT/log.txt" >&2; }
 
