@@ -90,7 +90,7 @@ class RecordStream:
         ``stops`` (chunk indices; for the backward stack the state after chunks [stop, end)), and, when
         the record's outputs are kept, its outputs (chunks, hidden) in the record's order."""
         states: dict[int, tuple | None] = {}
-        outs: list[torch.Tensor] = []
+        kept: torch.Tensor | None = None  # filled in place: a list joined at the end would need twice the memory
         keep = self._kept is not None
         state, cur = None, (self.chunks_total if backward else 0)
         if keep:  # the pass must then cover the whole record
@@ -102,12 +102,13 @@ class RecordStream:
                     _, chunks = self._features(*((nxt, cur) if backward else (cur, nxt)))
                     out, state = rnn(chunks.flip(1) if backward else chunks, state)
                     if keep:
-                        outs.append(out[0].flip(0) if backward else out[0])
+                        if kept is None:
+                            kept = out.new_empty(self.chunks_total, out.shape[2])
+                        lo, hi = (nxt, cur) if backward else (cur, nxt)
+                        kept[lo:hi] = out[0].flip(0) if backward else out[0]
                     cur = nxt
                 states[stop] = state
-        if not keep:
-            return states, None
-        return states, torch.cat(outs[::-1] if backward else outs)
+        return states, kept
 
     def _boundary_states(self) -> tuple[dict, dict]:
         """The two passes, side by side on a CPU (device.side_by_side)."""
