@@ -169,6 +169,13 @@ def test_corpus_genomes_are_cached_in_parallel_processes(tmp_path):
     assert sum(t.length for t in tracks) == sum(lengths)
 
 
+def _outputs_on_random_dna(*models, length: int) -> list[dict]:
+    """Each model's logits (eval mode) on the same two random sequences."""
+    codes = torch.randint(0, 4, (2, length))
+    with torch.no_grad():
+        return [m.eval()(codes, torch.zeros_like(codes)) for m in models]
+
+
 def test_growing_a_trained_model_starts_from_exactly_its_outputs(tmp_path):
     """--init with --offset-heads/--attention adds layers that start as the identity: the grown model's
     logits equal the initial model's, and fine-tuning then trains the new parameters."""
@@ -183,11 +190,7 @@ def test_growing_a_trained_model_starts_from_exactly_its_outputs(tmp_path):
         grown = GeneLSTM(grown_cfg)
         torch.nn.init.normal_(grown.attn.proj.weight) if grown.attn is not None else None
         grow_from(grown, init)
-        grown.eval()
-        codes = torch.randint(0, 4, (2, 540))
-        soft = torch.zeros_like(codes)
-        with torch.no_grad():
-            a, b = init(codes, soft), grown(codes, soft)
+        a, b = _outputs_on_random_dna(init, grown, length=540)
         for k in a:
             assert torch.equal(a[k], b[k]), (extra, k)
     cfg2 = small_cfg(epochs=1, steps_per_epoch=3, offset_heads=True, attention=2)
@@ -218,14 +221,12 @@ def test_widening_the_recurrent_stacks_keeps_the_outputs_and_lets_the_new_units_
     assert cfg.hidden == 13
     wide = GeneLSTM(cfg)
     grow_from(wide, init)
-    wide.eval()
-    codes = torch.randint(0, 4, (2, 270))
-    soft = torch.zeros_like(codes)
-    with torch.no_grad():
-        a, b = init(codes, soft), wide(codes, soft)
+    a, b = _outputs_on_random_dna(init, wide, length=270)
     assert set(a) == set(b)
     for k in a:
         torch.testing.assert_close(b[k], a[k], atol=1e-5, rtol=1e-5)
+    wide.train()
+    codes, soft = torch.randint(0, 4, (2, 270)), torch.zeros(2, 270, dtype=torch.long)
     new_cols = torch.cat([wide.tag_chunk.weight[:, 8:13], wide.tag_chunk.weight[:, 21:]], dim=1)
     assert new_cols.abs().sum() == 0 and wide.fwd.weight_hh_l0[:8, 8:].abs().sum() == 0  # old units read no new one
     assert wide.fwd.weight_hh_l0[8:13].abs().sum() > 0 and wide.bwd.weight_ih_l1[8:13].abs().sum() > 0
