@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import PROKARYOTES  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm.annotation import read_genome  # noqa: E402
 from genelstm.evaluate import evaluate, reference_models  # noqa: E402
@@ -80,7 +79,7 @@ def main() -> None:
     ap.add_argument("references", nargs="*")
     ap.add_argument("--split", help="take genomes from this split file")
     ap.add_argument("--role", default="test", help="which role of the split file [test]")
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    ap.add_argument("--data-dir", default=str(PROKARYOTES))
     ap.add_argument("-m", "--model", default="prokaryote")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--min-score", type=float, help="override the model's tuned threshold")

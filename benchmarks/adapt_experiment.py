@@ -17,8 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm.adapt import adapt, pieces  # noqa: E402
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402

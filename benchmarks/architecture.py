@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm.config import load_config  # noqa: E402
 from genelstm.corpus import read_split, stored_tracks  # noqa: E402
@@ -159,8 +158,7 @@ def main() -> None:
     for cmd in ("train", "speed"):
         p = sub.add_parser(cmd)
         p.add_argument("--variants", default="all")
-        p.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
-        p.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+        add_split_args(p)
         p.add_argument("--cache-dir")
         p.add_argument("--steps", type=int, default=400 if cmd == "train" else 5)
         p.add_argument("--batch-size", type=int, default=256)

@@ -10,15 +10,13 @@ never read. This chose where the bundled model uses its head: only without a dia
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, choice_head  # noqa: E402
 from genelstm.choice_head import without_head  # noqa: E402
@@ -33,8 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
     ap.add_argument("--weight", type=float, default=128.0)
-    ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    add_split_args(ap)
     ap.add_argument("--parts", default="0/1", help="i/k: only every k-th clade from the i-th (to run in parallel)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common  # noqa: E402,F401  (puts the repository on sys.path, for genelstm)
 
 from genelstm.evaluate import _five, _three, reference_models  # noqa: E402
 

@@ -26,8 +26,7 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common  # noqa: E402,F401  (puts the repository on sys.path, for genelstm)
 
 from genelstm import checkpoint  # noqa: E402
 from genelstm.annotation import read_genome  # noqa: E402

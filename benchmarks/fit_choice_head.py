@@ -18,8 +18,7 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, choice_head  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
@@ -32,8 +31,7 @@ def main() -> None:
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--weight", type=float, default=128.0, help="decoder.small.choice_weight to store")
     ap.add_argument("--l2", type=float, default=1e-4)
-    ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    add_split_args(ap)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

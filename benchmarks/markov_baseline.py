@@ -9,11 +9,8 @@ The two-sided model sees k bases on each side, as genelstm's next-base head does
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common  # noqa: E402,F401  (puts the repository on sys.path, for genelstm)
 
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402
 from genelstm.annotation import load_all  # noqa: E402

@@ -15,7 +15,6 @@ genomes: choosing anything on test genomes is not allowed.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +23,7 @@ import numpy as np
 import pyrodigal
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402

@@ -19,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import PROKARYOTES  # noqa: E402  (also puts ROOT on sys.path)
 
 
 def write_random(path: Path, length: int, seed: int) -> None:
@@ -56,7 +55,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", default="1,20", help="random single-contig sizes in Mb ('' to skip)")
     args = ap.parse_args()
-    genome = args.genome or str(ROOT.parent / "shared/data/prokaryotes/Paracoccus_sp_SCN_68-21.gb.gz")
+    genome = args.genome or str(PROKARYOTES / "Paracoccus_sp_SCN_68-21.gb.gz")
     exe = [sys.executable, "-m", "genelstm", "-v"]
     from genelstm.annotation import read_genome
 

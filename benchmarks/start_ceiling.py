@@ -19,15 +19,13 @@ Fitting on the annotation is a ceiling, never a method: it reads the answer.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402
@@ -94,8 +92,7 @@ def run(e, path: str, model, ck: dict) -> list[tuple[float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
-    ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    add_split_args(ap)
     ap.add_argument("--parts", default="0/1", help="i/k: only every k-th genome from the i-th (to run in parallel)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()

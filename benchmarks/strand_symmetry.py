@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
@@ -53,8 +50,7 @@ def keys(calls: dict, genome, mirrored: bool) -> set:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", default="prokaryote")
-    ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    add_split_args(ap)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

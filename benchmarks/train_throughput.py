@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm.annotation import load_all  # noqa: E402
 from genelstm.config import load_config  # noqa: E402

@@ -14,13 +14,11 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
@@ -140,8 +138,7 @@ def start_codon_usage(priors: list[dict], split: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", required=True)
-    ap.add_argument("--split", default=str(ROOT / "benchmarks/splits/prokaryotes.tsv"))
-    ap.add_argument("--data-dir", default=str(ROOT.parent / "shared/data/prokaryotes"))
+    add_split_args(ap)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--passes", type=int, default=2)
     ap.add_argument("--small-only", action="store_true", help="keep the checkpoint's other settings; "

@@ -12,14 +12,11 @@ entry, where `genelstm predict --mode eukaryote` reads it.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import common  # noqa: E402,F401  (puts the repository on sys.path, for genelstm)
 
 from genelstm import checkpoint  # noqa: E402
 from genelstm.engine import RecordStream  # noqa: E402

@@ -15,12 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import PROKARYOTES  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm.annotation import read_annotation, read_genome  # noqa: E402
 
-DATA = ROOT.parent / "shared/data/prokaryotes"
+DATA = PROKARYOTES
 GENOME = DATA / "Mycobacterium_tuberculosis_H37Rv_GCA_000195955.2.gbff.gz"
 VERIFIED = DATA / "verified_starts/Mycobacterium_tuberculosis_H37Rv.verified_starts.gff3"
 
