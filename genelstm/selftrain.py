@@ -121,34 +121,34 @@ def _sd_classes(c: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pwm_counts(c: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """(4, span) base counts around the given start positions."""
+def _window_codes(c: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """(len(at), span) base codes at PWM_SPAN's positions around each of ``at``, N (4) past the sequence's
+    ends: one gather, where a loop over the 60 offsets with bounds checks took a tenth of self-training."""
     a, b = PWM_SPAN
-    out = np.zeros((4, b - a))
-    for j, off in enumerate(range(a, b)):
-        if 0 <= off <= 2 or not len(positions):
-            continue
-        p = positions + off
-        p = p[(p >= 0) & (p < len(c))]
-        base = c[p]
-        out[:, j] = np.bincount(base[base < 4], minlength=4)[:4]
-    return out
+    padded = np.concatenate([np.full(-a, 4, np.int64), np.minimum(c, 4), np.full(b, 4, np.int64)])
+    return padded[np.asarray(at, np.int64)[:, None] + np.arange(b - a)]
+
+
+#: the PWM columns that are read (0..2 are the start codon itself)
+_PWM_COLUMNS = np.array([not 0 <= off <= 2 for off in range(*PWM_SPAN)])
+
+
+def _pwm_counts(c: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """(4, span) base counts around the given start positions (the codon's own columns stay 0)."""
+    span = PWM_SPAN[1] - PWM_SPAN[0]
+    codes = _window_codes(c, positions)
+    flat = (codes * span + np.arange(span))[(codes < 4) & _PWM_COLUMNS]
+    return np.bincount(flat, minlength=4 * span).reshape(4, span).astype(np.float64)
 
 
 def _pwm_scores(c: np.ndarray, pwm: np.ndarray, at: np.ndarray) -> np.ndarray:
     """For each start position in ``at``: the sum of ``pwm`` over the bases around it (bases past the
     sequence's ends and Ns score 0). Only start codons are scored: a tenth of the positions."""
-    n = len(c)
+    table = np.vstack([pwm, np.zeros((1, pwm.shape[1]))]) * _PWM_COLUMNS  # row 4: N scores 0
+    codes = _window_codes(c, at)
     out = np.zeros(len(at))
-    a, b = PWM_SPAN
-    table = np.vstack([pwm, np.zeros((1, pwm.shape[1]))])  # row 4: N scores 0
-    cc = np.minimum(c, 4).astype(np.int64)
-    for j, off in enumerate(range(a, b)):
-        if 0 <= off <= 2:
-            continue
-        p = at + off
-        ok = (p >= 0) & (p < n)
-        out[ok] += table[cc[p[ok]], j]
+    for j in np.flatnonzero(_PWM_COLUMNS):  # column by column, in the order the sums were always taken
+        out += table[codes[:, j], j]
     return out
 
 
