@@ -153,6 +153,23 @@ def length_penalty(length, prior: tuple[float, float]) -> float:
     return weight * (1.0 - length / short) if weight and length < short else 0.0
 
 
+def _in_frame_track(cod: np.ndarray, f: int) -> np.ndarray:
+    """Per position p, the coding log-odds of codon phase (p - f) mod 3 -- what a gene in frame ``f``
+    collects at p. Three strided copies: a fancy index over all positions took seven times as long."""
+    out = np.empty(cod.shape[1])
+    for r in range(3):
+        out[r::3] = cod[(r - f) % 3, r::3]
+    return out
+
+
+def _prefix_sums(x: np.ndarray) -> np.ndarray:
+    """[0, x0, x0 + x1, ...]: a gene's sum over [s, e) is P[e] - P[s]."""
+    out = np.empty(len(x) + 1)
+    out[0] = 0.0
+    np.cumsum(x, out=out[1:])
+    return out
+
+
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
                 coding_weight: float = 1.0, alternatives: int = 0,
@@ -180,13 +197,12 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
         start_lo = start_lo + ev.start_extra
     if codon_bonus is not None:
         start_lo = start_lo + np.where(ids >= 0, np.asarray(codon_bonus, np.float64)[np.maximum(ids, 0)], 0.0)
-    pos = np.arange(n)
+    phase = np.arange(n) % 3
     out: list[tuple[int, int, float, bool, bool]] = []
     for f in range(3):
-        in_frame = pos % 3 == f
-        S = np.concatenate([[0.0], np.cumsum(cod[(pos - f) % 3, pos])])
-        H = np.concatenate([[0.0], np.cumsum(np.where(in_frame, ev.coding_extra, 0.0))]) \
-            if ev.coding_extra is not None else np.zeros(n + 1)
+        in_frame = phase == f
+        S = _prefix_sums(_in_frame_track(cod, f))
+        H = _prefix_sums(np.where(in_frame, ev.coding_extra, 0.0)) if ev.coding_extra is not None else np.zeros(n + 1)
         skip = ev.extra_skip
         stops = np.flatnonzero(is_stop & in_frame)
         starts = np.flatnonzero(is_start & in_frame)
