@@ -125,7 +125,7 @@ def _window_codes(c: np.ndarray, at: np.ndarray) -> np.ndarray:
     """(len(at), span) base codes at PWM_SPAN's positions around each of ``at``, N (4) past the sequence's
     ends: one gather, where a loop over the 60 offsets with bounds checks took a tenth of self-training."""
     a, b = PWM_SPAN
-    padded = np.concatenate([np.full(-a, 4, np.int64), np.minimum(c, 4), np.full(b, 4, np.int64)])
+    padded = np.concatenate([np.full(-a, 4, np.uint8), np.minimum(c, 4).astype(np.uint8), np.full(b, 4, np.uint8)])
     return padded[np.asarray(at, np.int64)[:, None] + np.arange(b - a)]
 
 
@@ -137,7 +137,7 @@ def _pwm_counts(c: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """(4, span) base counts around the given start positions (the codon's own columns stay 0)."""
     span = PWM_SPAN[1] - PWM_SPAN[0]
     codes = _window_codes(c, positions)
-    flat = (codes * span + np.arange(span))[(codes < 4) & _PWM_COLUMNS]
+    flat = (codes.astype(np.int64) * span + np.arange(span))[(codes < 4) & _PWM_COLUMNS]
     return np.bincount(flat, minlength=4 * span).reshape(4, span).astype(np.float64)
 
 
