@@ -170,6 +170,18 @@ def _prefix_sums(x: np.ndarray) -> np.ndarray:
     return out
 
 
+class _InFrameSums:
+    """Prefix sums of ``extra`` over the positions of frame ``f`` only: ``H[p]`` is the sum over in-frame
+    positions below p (indexable by an array). Kept per frame (a third of the positions), not per base."""
+
+    def __init__(self, extra: np.ndarray | None, f: int, n: int) -> None:
+        self.f = f
+        self.sums = _prefix_sums(extra[f::3]) if extra is not None else np.zeros(n // 3 + 2)
+
+    def __getitem__(self, p):
+        return self.sums[np.maximum(np.asarray(p) - self.f + 2, 0) // 3]
+
+
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
                 coding_weight: float = 1.0, alternatives: int = 0,
@@ -197,15 +209,13 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
         start_lo = start_lo + ev.start_extra
     if codon_bonus is not None:
         start_lo = start_lo + np.where(ids >= 0, np.asarray(codon_bonus, np.float64)[np.maximum(ids, 0)], 0.0)
-    phase = np.arange(n) % 3
     out: list[tuple[int, int, float, bool, bool]] = []
     for f in range(3):
-        in_frame = phase == f
         S = _prefix_sums(_in_frame_track(cod, f))
-        H = _prefix_sums(np.where(in_frame, ev.coding_extra, 0.0)) if ev.coding_extra is not None else np.zeros(n + 1)
+        H = _InFrameSums(ev.coding_extra, f, n)
         skip = ev.extra_skip
-        stops = np.flatnonzero(is_stop & in_frame)
-        starts = np.flatnonzero(is_start & in_frame)
+        stops = f + 3 * np.flatnonzero(is_stop[f::3])
+        starts = f + 3 * np.flatnonzero(is_start[f::3])
         k = np.searchsorted(stops, starts)
         ends = np.where(k < len(stops), stops[np.minimum(k, len(stops) - 1)] + 3 if len(stops) else 0, -1)
         complete = k < len(stops)
