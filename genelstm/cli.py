@@ -25,6 +25,8 @@ def _user_errors(fn):
             raise click.ClickException(str(exc)) from None
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:
+            raise  # the reader went away (| head): Click ends quietly with status 1
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}") from None
 
@@ -418,5 +420,5 @@ def entry() -> None:
         try:
             stream.flush()
         except (OSError, ValueError):
-            code = code or 1  # stdout closed early (a broken pipe) fails the command, as without this exit
+            code = code or 1  # stdout closed early fails the command, as without this exit
     os._exit(code or 0)

@@ -49,6 +49,10 @@ def test_the_program_keeps_exit_codes_and_output_when_it_skips_teardown(tmp_path
     assert r.returncode == 1 and r.stderr.strip().splitlines() == [f"Error: {tmp_path / 'missing.fa'}: no such file"]
     assert not (tmp_path / "p.gff3").exists()
     assert run("predict").returncode == 2
+    reader_gone = subprocess.Popen([sys.executable, "-m", "genelstm", "models"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+    reader_gone.stdout.close()  # as `| head -0` does, before the command writes
+    assert reader_gone.wait(timeout=300) == 1 and reader_gone.stderr.read() == ""  # no "Broken pipe" line
     out = tmp_path / "y.gff3"
     r = run("predict", str(TEST_DATA / "yersinia_pestis_plasmid_pPCP1_NC_005816.gbk.gz"), "-o", str(out),
             "--no-progress", "--threads", "1")
