@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import ROOT, add_split_args  # noqa: E402  (also puts ROOT on sys.path)
+from common import ROOT, add_parts_args, add_split_args, part_of  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, choice_head  # noqa: E402
 from genelstm.choice_head import without_head  # noqa: E402
@@ -32,11 +32,9 @@ def main() -> None:
     ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
     ap.add_argument("--weight", type=float, default=128.0)
     add_split_args(ap)
-    ap.add_argument("--parts", default="0/1", help="i/k: only every k-th clade from the i-th (to run in parallel)")
-    ap.add_argument("--threads", type=int, default=1)
+    add_parts_args(ap, "clade")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    part, nparts = map(int, args.parts.split("/"))
+    part, nparts = part_of(args)
     model, _, ck = checkpoint.load_model(args.model)
     without_head(model)  # each clade gets its own head below
     base = PredictOptions(**decoder_options(ck))

@@ -23,3 +23,18 @@ def add_split_args(ap: argparse.ArgumentParser, *, split: Path | None = SPLIT) -
     ap.add_argument("--split", default=None if split is None else str(split),
                     help="the leave-clade-out split file" + ("" if split is None else " [%(default)s]"))
     ap.add_argument("--data-dir", default=str(PROKARYOTES), help="where the split's genome files are [%(default)s]")
+
+
+def add_parts_args(ap: argparse.ArgumentParser, unit: str) -> None:
+    """--parts i/k (only every k-th ``unit`` from the i-th, so k copies can run side by side) and --threads."""
+    ap.add_argument("--parts", default="0/1", help=f"i/k: only every k-th {unit} from the i-th (to run in parallel)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads [1]")
+
+
+def part_of(args: argparse.Namespace) -> tuple[int, int]:
+    """(i, k) of --parts, after setting torch's threads from --threads."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    part, nparts = map(int, args.parts.split("/"))
+    return part, nparts

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import ROOT, add_split_args  # noqa: E402  (also puts ROOT on sys.path)
+from common import ROOT, add_parts_args, add_split_args, part_of  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.alphabet import reverse_complement_codes  # noqa: E402
@@ -93,11 +93,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
     add_split_args(ap)
-    ap.add_argument("--parts", default="0/1", help="i/k: only every k-th genome from the i-th (to run in parallel)")
-    ap.add_argument("--threads", type=int, default=1)
+    add_parts_args(ap, "genome")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    part, nparts = map(int, args.parts.split("/"))
+    part, nparts = part_of(args)
     model, _, ck = checkpoint.load_model(args.model)
     print("genome\trole\t" + "\t".join(f"{v}: stop/start+stop F1" for v in VARIANTS))
     rows: dict[str, list] = {}
