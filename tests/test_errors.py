@@ -28,28 +28,16 @@ def test_missing_file(tmp_path):
     assert run(tmp_path / "nope.fa") == f"Error: {tmp_path / 'nope.fa'}: no such file"
 
 
-def test_empty_fasta(tmp_path):
-    p = tmp_path / "empty.fa"
-    p.write_text("")
-    assert run(p) == f"Error: {p}: file is empty"
-
-
-def test_header_only_fasta(tmp_path):
-    p = tmp_path / "h.fa"
-    p.write_text(">chr1\n")
-    assert run(p) == f"Error: {p}, line 1, record 'chr1': record has no sequence"
-
-
-def test_text_that_is_not_fasta(tmp_path):
-    p = tmp_path / "notes.fa"
-    p.write_text("hello world\n>chr1\nACGT\n")
-    assert run(p) == f"Error: {p}: not a FASTA, GenBank or EMBL file (looks like unknown)"
-
-
-def test_invalid_character_names_record_line_and_position(tmp_path):
-    p = tmp_path / "bad.fa"
-    p.write_text(">chr1\nACGT\nAC7T\n")
-    assert run(p) == f"Error: {p}, line 3, record 'chr1', position 7: invalid character '7' in sequence"
+@pytest.mark.parametrize("name, text, message", [
+    ("empty.fa", "", "{p}: file is empty"),
+    ("h.fa", ">chr1\n", "{p}, line 1, record 'chr1': record has no sequence"),
+    ("notes.fa", "hello world\n>chr1\nACGT\n", "{p}: not a FASTA, GenBank or EMBL file (looks like unknown)"),
+    ("bad.fa", ">chr1\nACGT\nAC7T\n", "{p}, line 3, record 'chr1', position 7: invalid character '7' in sequence"),
+], ids=["empty", "header only", "not FASTA", "invalid character: record, line and position"])
+def test_bad_fasta_gets_one_line_naming_where(tmp_path, name, text, message):
+    p = tmp_path / name
+    p.write_text(text)
+    assert run(p) == "Error: " + message.format(p=p)
 
 
 def test_truncated_gzip(tmp_path):
