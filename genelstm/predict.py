@@ -62,7 +62,6 @@ class PredictOptions:
     whole_max: int = 100_000  # records up to this long are read whole, batched with others
     #: treat every record as circular (GenBank/EMBL records say so themselves): genes may cross the origin
     circular: bool = False
-    #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
     start_weight: float = START_WEIGHT
     #: weight of the network's per-base coding log-odds in a gene's score
     coding_weight: float = 1.0
@@ -71,6 +70,7 @@ class PredictOptions:
     choice_weight: float = 0.0
     #: average the network's log-odds with those it gives the reverse-complemented input (2x network time)
     rc_average: bool = False
+    #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
     adapt: bool = True
     adapt_min_bases: int = 20_000
     adapt_weights: selftrain.Weights = field(default_factory=selftrain.Weights)
