@@ -9,7 +9,8 @@ keeps the two passes' outputs instead, and its blocks skip the recomputation: th
 quarter less work.
 The CNN sees each block with its receptive field on both sides, clipped at the record's ends exactly
 where the whole-record pass has its zero padding; the heads see a halo of chunks on both sides. Memory
-is a few blocks' worth of features plus two small states per block, whatever the record length.
+is a few blocks' worth of features plus two small states per block, whatever the record length (and
+the kept outputs, at most ``keep_bytes``).
 """
 from __future__ import annotations
 
