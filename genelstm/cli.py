@@ -392,8 +392,6 @@ def adapt(genomes, model_path, output, max_minutes, val_fraction, seed, threads,
                err=True)
 
 
-
-
 def entry() -> None:
     """The ``genelstm`` program: ``main``, then a quick exit. Once torch is loaded, the interpreter's own
     teardown takes about 0.4 s on the development machine (a fifth of predict's start-up); every output

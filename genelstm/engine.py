@@ -58,10 +58,10 @@ class RecordStream:
         self.spans = [(max(0, a - self.halo), min(self.chunks_total, b + self.halo))
                       for a, b in zip(self.bounds, self.bounds[1:])]
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        #: the two stacks' outputs over the whole record, (chunks, hidden) each in natural order, when they
-        #: fit in keep_bytes (None: each block recomputes its own from the saved states)
-        per_chunk = 2 * model.cfg.hidden * (2 if bf16 else 4)
-        self._kept: list[torch.Tensor] | None = [] if self.chunks_total * per_chunk <= keep_bytes else None
+        #: whether the two passes keep the stacks' outputs over the whole record (they fit in keep_bytes), in
+        #: _kept: (chunks, hidden) each, in the record's order; otherwise each block recomputes its own
+        self._keep = self.chunks_total * 2 * model.cfg.hidden * (2 if bf16 else 4) <= keep_bytes
+        self._kept: list[torch.Tensor] | None = None
         self._fwd_states, self._bwd_states = self._boundary_states()
 
     # ------------------------------------------------------------------ the network, piece by piece
@@ -92,9 +92,8 @@ class RecordStream:
         the record's outputs are kept, its outputs (chunks, hidden) in the record's order."""
         states: dict[int, tuple | None] = {}
         kept: torch.Tensor | None = None  # filled in place: a list joined at the end would need twice the memory
-        keep = self._kept is not None
         state, cur = None, (self.chunks_total if backward else 0)
-        if keep:  # the pass must then cover the whole record
+        if self._keep:  # the pass must then cover the whole record
             stops = [*stops, 0 if backward else self.chunks_total]
         with torch.no_grad(), self._autocast():
             for stop in (sorted(set(stops), reverse=backward)):
@@ -102,7 +101,7 @@ class RecordStream:
                     nxt = max(stop, cur - self.block_chunks) if backward else min(stop, cur + self.block_chunks)
                     _, chunks = self._features(*((nxt, cur) if backward else (cur, nxt)))
                     out, state = rnn(chunks.flip(1) if backward else chunks, state)
-                    if keep:
+                    if self._keep:
                         if kept is None:
                             kept = out.new_empty(self.chunks_total, out.shape[2])
                         lo, hi = (nxt, cur) if backward else (cur, nxt)
@@ -116,7 +115,7 @@ class RecordStream:
         fwd = lambda: self._pass(self.model.fwd, [lo for lo, _ in self.spans], False)  # noqa: E731
         bwd = lambda: self._pass(self.model.bwd, [hi for _, hi in self.spans], True)  # noqa: E731
         (f_states, f_out), (b_states, b_out) = (fwd(), bwd()) if self.device.type != "cpu" else side_by_side(fwd, bwd)
-        if self._kept is not None:
+        if self._keep:
             self._kept = [f_out, b_out]
         return f_states, b_states
 

@@ -234,11 +234,10 @@ def _widened(old: dict, fresh: dict, h: int, h2: int, gates: int) -> dict:
     for k, w in old.items():
         new = fresh[k].clone()
         if k.startswith(("fwd.", "bwd.")):
+            reads_input = k.split(".")[1].startswith(("bias", "weight_ih_l0"))  # of unchanged width
             for g in range(gates):
                 rows = new[g * h2 : g * h2 + h]
-                if k.split(".")[1].startswith("bias"):
-                    rows.copy_(w[g * h : (g + 1) * h])
-                elif k.split(".")[1].startswith("weight_ih_l0"):
+                if reads_input:
                     rows.copy_(w[g * h : (g + 1) * h])
                 else:  # reads the (widened) hidden state: of this layer, or of the layer below
                     rows[:, :h] = w[g * h : (g + 1) * h]

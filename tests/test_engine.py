@@ -45,7 +45,7 @@ def test_any_block_size_and_request_order_gives_the_whole_record_values(genome, 
     requests = [(0, n), (1234, 4000), (17, 18), (4990, n), (2500, 2700), (0, 30)]  # right to left too
     for block, keep in ((27, 0), (270, 0), (999, 0), (100_000, 0), (270, 1 << 30), (999, 1 << 30)):
         stream = RecordStream(model, genome, "r", block=block, keep_bytes=keep)
-        assert (stream._kept is not None) == bool(keep)
+        assert (stream._kept is not None) == bool(keep) == stream._keep
         for a, b in requests:
             probs = stream.probs(a, b)
             assert probs.region.shape == (2, region.shape[1], b - a)
