@@ -95,6 +95,8 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     # the start-choice head's logits in place of the start event's when a stop's start is chosen (0: off;
     # only for a model with that head, benchmarks/fit_choice_head.py)
     "choice_weight": [0.0, 64.0, 128.0, 256.0],
+    # weight of the genes-vs-upstream-stretch codon table in the start choice (selftrain.upstream_term)
+    "adapt_upstream": [0.0, 0.15, 0.25, 0.5, 1.0],
 }
 
 
@@ -121,6 +123,7 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                                                           start_parts=tuple(setting["adapt_start_parts"]),
                                                           choice_ref=setting.get("adapt_choice_ref", 0.0),
                                                           tandem=setting["adapt_tandem"],
+                                                          upstream=setting["adapt_upstream"],
                                                           coding_floor=setting.get("adapt_coding_floor")))
 
 

@@ -157,6 +157,7 @@ def decoder_options(ck: dict) -> dict:
                                              rounds=int(dec.get("adapt_rounds", default.rounds)),
                                              choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)),
                                              tandem=float(dec.get("adapt_tandem", default.tandem)),
+                                             upstream=float(dec.get("adapt_upstream", default.upstream)),
                                              coding_floor=(None if dec.get("adapt_coding_floor") is None
                                                            else float(dec["adapt_coding_floor"])),
                                              start_parts=tuple(float(x) for x in

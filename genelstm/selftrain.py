@@ -74,6 +74,8 @@ class Dialect:
     pwm: np.ndarray  # (4, PWM_SPAN[1] - PWM_SPAN[0])
     #: (len(TANDEM_BINS) + 1,) per distance class to the gene upstream (zeros: not fitted)
     tandem: np.ndarray = field(default_factory=lambda: np.zeros(len(TANDEM_BINS) + 1))
+    #: (64,) per in-frame codon: genes' bodies vs the open stretches upstream of their starts (zeros: not fitted)
+    upstream: np.ndarray = field(default_factory=lambda: np.zeros(64))
     genes: int = 0
     gc: float = 0.0
     start_usage: dict = field(default_factory=dict)  # codon -> share of fitted starts
@@ -177,6 +179,7 @@ def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, mi
     number of start codons in the stop-free in-frame stretch upstream of its start)."""
     n = len(is_start)
     alts, upstream = [], np.zeros(len(genes), np.int64)
+    open_from = np.zeros(len(genes), np.int64)
     for f in range(3):
         sel = np.flatnonzero(genes[:, 0] % 3 == f)
         if not len(sel):
@@ -193,6 +196,7 @@ def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, mi
         a = np.searchsorted(starts, lo)
         m = np.searchsorted(starts, s_idx)  # first start at or after s
         upstream[sel] = m - a
+        open_from[sel] = f + 3 * lo
         z = np.searchsorted(starts, hi, side="right")
         after = np.searchsorted(starts, s_idx, side="right")  # first start past s
         for lo_k, hi_k in ((a, m), (after, np.maximum(after, z))):
@@ -200,7 +204,16 @@ def _orf_starts(genes: np.ndarray, is_start: np.ndarray, is_stop: np.ndarray, mi
             if count.sum():
                 idx = np.repeat(lo_k - np.cumsum(count) + count, count) + np.arange(count.sum())
                 alts.append(f + 3 * starts[idx])
-    return (np.concatenate(alts) if alts else np.zeros(0, np.int64)), upstream
+    return (np.concatenate(alts) if alts else np.zeros(0, np.int64)), upstream, open_from
+
+
+def _in_frame_positions(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Positions a, a+3, ... below b, for each pair (a, b), concatenated."""
+    count = np.maximum((b - a + 2) // 3, 0)
+    if not count.sum():
+        return np.zeros(0, np.int64)
+    base = np.repeat(a - 3 * (np.cumsum(count) - count), count)
+    return base + 3 * np.arange(count.sum())
 
 
 def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int = 11, min_length: int = 90,
@@ -220,6 +233,7 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
     n_tan = len(TANDEM_BINS) + 1
     true_tan, alt_tan = np.zeros(n_tan), np.zeros(n_tan)
     n_genes, gc_num, gc_den, n_up = 0, 0, 0, 0
+    codon_gene, codon_up = np.zeros(64), np.zeros(64)
     for x, genes in strands:
         st = _strand(x, table)
         c, ids, hx = st.c, st.ids, st.hx
@@ -231,7 +245,12 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         for s, e in kept:
             h = hx[s : e - 5 : 3]
             hex_gene += np.bincount(h[h >= 0], minlength=4096)
-        ap, up = _orf_starts(kept, st.is_start, st.is_stop, min_length)
+        ap, up, open_from = _orf_starts(kept, st.is_start, st.is_stop, min_length)
+        if len(kept):
+            body = ids[_in_frame_positions(kept[:, 0] + 3, kept[:, 1] - 3)]
+            codon_gene += np.bincount(body[body >= 0], minlength=64)
+            stretch = ids[_in_frame_positions(open_from, kept[:, 0])]
+            codon_up += np.bincount(stretch[stretch >= 0], minlength=64)
         n_genes += len(kept)
         n_up += int(up.sum())
         tp = kept[:, 0]
@@ -260,7 +279,8 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         a, b = SPACER_BINS[best % len(SPACER_BINS)]
         best_sd = f"{SD_MOTIFS[best // len(SPACER_BINS)]} spacer {a}-{b}"
         share = float(true_sd[best] / max(true_sd.sum(), 1))
-    return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo), genes=n_genes,
+    return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo),
+                   upstream=_log_odds(codon_gene, codon_up, pseudo), genes=n_genes,
                    gc=gc_num / max(gc_den, 1), start_usage=usage, best_sd=best_sd, sd_share=share,
                    upstream_starts=n_up / max(n_genes, 1))
 
@@ -323,6 +343,19 @@ def tandem_term(c, d: Dialect, ends, *, table: int = 11) -> np.ndarray:
     return term
 
 
+def upstream_term(c, d: Dialect, *, table: int = 11) -> np.ndarray:
+    """Per position p: minus the sum of the genes-vs-upstream-stretch codon log-odds over the in-frame codons
+    before p (those at p - 3, p - 6, ... to the record start). Between two start codons of one ORF the
+    difference of this term is the stretch's log-odds of being upstream rather than gene: added to the start
+    choice it asks of the codons between two candidate starts the question the choice is about."""
+    st = _strand(c, table)
+    u = np.where(st.ids >= 0, d.upstream[np.maximum(st.ids, 0)], 0.0)
+    out = np.zeros(len(u))
+    for r in range(3):
+        out[r::3][1:] = -np.cumsum(u[r::3])[:-1]
+    return out
+
+
 @dataclass
 class Weights:
     """How much the genome's dialect counts beside the network (chosen on validation genomes)."""
@@ -346,6 +379,9 @@ class Weights:
     #: while the network and the start call it coding -- Prodigal likewise keeps long open frames from being
     #: scored out by their codon statistics alone
     coding_floor: float | None = None
+    #: weight of the genes-vs-upstream-stretch codon table (upstream_term) in the start choice, in units of
+    #: ``coding`` (0: off)
+    upstream: float = 0.0
 
     def choice_share(self, d: "Dialect") -> float:
         """The share of the dicodon term counted when choosing a stop's start (decode.Evidence.choice_share).
@@ -426,6 +462,8 @@ def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11, ends=None):
         # choosing a stop's start only: a gene's existence must not hang on whether a gene was called
         # upstream of it (the first gene of a record or operon has none)
         choice.append(w.tandem * w.start * tandem_term(c, d, ends, table=table))
+    if w.upstream:
+        choice.append(w.upstream * w.coding * upstream_term(c, d, table=table))
     floor = None if w.coding_floor is None else (FIT_MIN_LENGTH, w.coding * w.coding_floor)
     return replace(ev, coding_extra=w.coding * coding_extra(c, d, table=table), start_extra=w.start * sum(terms),
                    extra_skip=w.skip, choice_share=w.choice_share(d), choice_start=sum(choice) if choice else None,

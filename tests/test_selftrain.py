@@ -227,8 +227,8 @@ def test_orf_starts_match_a_codon_by_codon_walk(seed):
     is_start, is_stop = np.isin(ids, _ids(starts_set)), np.isin(ids, _ids(stops_set))
     genes = [(s, s + 3 * int(rng.integers(10, 200))) for s in sorted(rng.choice(np.flatnonzero(is_start), 40))]
     genes = np.array([(s, e) for s, e in genes if e <= len(codes)], np.int64)
-    alts, up = selftrain._orf_starts(genes, is_start, is_stop, 90)
-    want_alts, want_up = [], []
+    alts, up, open_from = selftrain._orf_starts(genes, is_start, is_stop, 90)
+    want_alts, want_up, want_open = [], [], []
     for s, e in genes:
         p, n_up = s - 3, 0
         while p >= 0 and not is_stop[p]:
@@ -236,6 +236,7 @@ def test_orf_starts_match_a_codon_by_codon_walk(seed):
                 want_alts.append(p)
                 n_up += 1
             p -= 3
+        want_open.append(p + 3)  # the codon after the in-frame stop, or the frame's first codon
         p = s + 3
         while p < e - 3 and p <= e - 90:
             if is_start[p]:
@@ -244,10 +245,51 @@ def test_orf_starts_match_a_codon_by_codon_walk(seed):
         want_up.append(n_up)
     assert sorted(alts.tolist()) == sorted(want_alts) and len(want_alts) > 40
     assert up.tolist() == want_up and sum(want_up) > 0
+    assert open_from.tolist() == want_open
     # a frame without any stop codon (an ORF running off the sequence) reads as open to the start
     none = np.zeros_like(is_stop)
-    alts, up = selftrain._orf_starts(genes, is_start, none, 90)
+    alts, up, _ = selftrain._orf_starts(genes, is_start, none, 90)
     assert up.tolist() == [int(is_start[s % 3 : s : 3].sum()) for s, _ in genes]
+
+
+def test_upstream_table_contrasts_gene_bodies_with_the_open_stretch_upstream():
+    """Self-training's upstream table: in-frame codons of gene bodies against those of the stop-free stretch
+    between the previous in-frame stop and the start."""
+    from genelstm.decode import _codon_ids
+
+    gene = "ATG" + "GCT" * 50 + "CGA" * 60 + "TAA"
+    seq = "CCG" * 5 + ("TAA" + "AAA" * 20 + "CGA" * 20 + gene + "CCG" * 7) * 3
+    codes, _ = encode(seq)
+    starts = [i for i in range(len(seq)) if seq.startswith(gene, i)]
+    d = selftrain.fit([(codes, [(s, s + len(gene)) for s in starts])])
+    ids = {c: int(_codon_ids(encode(c)[0])[0]) for c in ("GCT", "AAA", "CGA", "TTT")}
+    u = {c: d.upstream[i] for c, i in ids.items()}
+    assert u["GCT"] > 3 and u["AAA"] < -3  # only in bodies / only upstream
+    assert abs(u["CGA"]) < 0.5  # about as common in both
+    assert u["AAA"] < u["TTT"] < u["CGA"] < u["GCT"]  # TTT, in neither, sits at the pseudocounts' ratio
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_upstream_term_differs_between_two_starts_by_the_table_summed_over_the_codons_between(seed):
+    from genelstm.decode import _codon_ids
+
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 5, 600).astype(np.uint8)  # with Ns, which count 0
+    d = replace(selftrain.fit([(codes, [])]), upstream=rng.normal(size=64))
+    term = selftrain.upstream_term(codes, d)
+    ids = _codon_ids(codes)
+    for _ in range(50):
+        a = int(rng.integers(0, 590))
+        b = a + 3 * int(rng.integers(0, (597 - a) // 3 + 1))
+        want = sum(d.upstream[ids[q]] for q in range(a, b, 3) if ids[q] >= 0)
+        assert term[a] - term[b] == pytest.approx(want, abs=1e-9)
+    # it reaches the start choice only, scaled like the dicodon term
+    ev = oriented(*evidence_arrays(_probs(len(codes), [])))[0]
+    w = selftrain.Weights(coding=8.0, upstream=0.5)
+    on, off = selftrain.with_dialect(ev, codes, d, w), selftrain.with_dialect(ev, codes, d, replace(w, upstream=0.0))
+    np.testing.assert_allclose(on.choice_start - (0 if off.choice_start is None else off.choice_start), 4.0 * term)
+    np.testing.assert_array_equal(on.start_extra, off.start_extra)
+    np.testing.assert_array_equal(on.coding_extra, off.coding_extra)
 
 
 def _tandem_genome(seed: int, n_genes: int = 60, wrong_share: float = 0.3):
