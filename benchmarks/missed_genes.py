@@ -44,8 +44,9 @@ def analyse(path: str, model, ck: dict, table: int) -> None:
     w = opts.adapt_weights
     vg = load_val_genome(path, table, Path(path).name)
     records = genome_evidence(model, vg.genome, opts, device=torch.device("cpu"))
-    calls, dialect, _ = selftrain.adapt(records, lambda rid, c, ev: decode_record(rid, c, ev, opts), table=table,
-                                        weights=w)
+    calls, dialects, _ = selftrain.adapt(records, lambda rid, c, ev: decode_record(rid, c, ev, opts), table=table,
+                                         weights=w)
+    dialect_of = {rid: d for group, d in dialects for rid in group}
     seqs = {rec.id: vg.genome.fetch(rec.id).upper() for rec in vg.genome}
     finder = pyrodigal.GeneFinder()
     finder.train(*seqs.values(), translation_table=table)
@@ -62,7 +63,7 @@ def analyse(path: str, model, ck: dict, table: int) -> None:
         genes = selftrain.strand_genes([c.transcript for c in calls[rid]], n)
         for strand, c, ev, own in ((1, codes, ef, genes[0]), (-1, reverse_complement_codes(codes), er, genes[1])):
             st = selftrain.Strand(c, table)
-            ev2 = selftrain.with_dialect(ev, st, dialect, w, table, [e for _, e in own])
+            ev2 = selftrain.with_dialect(ev, st, dialect_of[rid], w, table, [e for _, e in own])
             best = {}
             for s, e, score, _, _ in _candidates(c, ev2, table=table, min_length=opts.min_length, open5=True,
                                                  open3=True, start_weight=opts.start_weight, codon_bonus=bonus,
@@ -92,7 +93,7 @@ def analyse(path: str, model, ck: dict, table: int) -> None:
                     stop = float(ev.stop[end - 3])
                     prior = -length_penalty(end - ps, opts.length_prior)
                     parts.append([coding, extra, start, stop, prior, coding + extra + start + stop + prior])
-    print(f"# {Path(path).name}: {dialect.summary()}")
+    print(f"# {Path(path).name}: " + "; ".join(d.summary() for _, d in dialects))
     for kind in ("no candidate", "below threshold", "lost in selection"):
         print(f"{kind:18s} pyrodigal finds {counts[(kind, True)]:4d}, misses too {counts[(kind, False)]:4d}")
     if parts:

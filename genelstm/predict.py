@@ -558,12 +558,22 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
                                selftrain.from_plain(prior), table=opts.table, weights=w), [note]
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
-    calls, dialect, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
-                                             log=log.info)
+    calls, dialects, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
+                                              log=log.info)
     watch.times["self-training fit"] = time.perf_counter() - t0 - (watch.times.get("decoding", 0.0) - before)
-    note = f"self-training: {rounds} round(s); {dialect.summary()}" if dialect else "self-training: no calls to learn from"
-    log.info(note)
-    return calls, [note]
+    if not dialects:
+        notes = ["self-training: no calls to learn from"]
+    elif len(dialects) == 1:
+        notes = [f"self-training: {rounds} round(s); {dialects[0][1].summary()}"]
+    else:  # records of several genomes: a dialect per group of records alike in codon usage
+        notes = [f"self-training: {rounds} round(s); the records fall into {len(dialects)} groups by codon usage, "
+                 f"each fitted apart"]
+        for i, (group, d) in enumerate(dialects):
+            shown = ", ".join(group[:5]) + (", ..." if len(group) > 5 else "")
+            notes.append(f"self-training{selftrain.group_label(dialects, i)} [{shown}]: {d.summary()}")
+    for note in notes:
+        log.info(note)
+    return calls, notes
 
 
 def _decoder_summary(opts: PredictOptions, bases: int) -> str:

@@ -406,34 +406,122 @@ def strand_genes(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple
     return fwd, rev
 
 
+#: a group of records gets a dialect of its own only if splitting it raises the log-likelihood of its called
+#: genes' codons by this much per codon (nats) -- contigs of one genome: 0.0005-0.0035 (islands, plasmids), four
+#: genomes of different phyla mixed: 0.27 -- and each side has at least GROUP_MIN_CODONS codons called
+SPLIT_GAIN = 0.01
+GROUP_MIN_CODONS = 100_000
+
+
+def _codon_counts(strand: "Strand", genes) -> np.ndarray:
+    """In-frame codon counts (64,) of complete genes [(start, end), ...] on one strand, stop codons left out."""
+    if not len(genes):
+        return np.zeros(64)
+    genes = np.asarray(genes, np.int64).reshape(-1, 2)
+    ids = strand.ids[_in_frame_positions(genes[:, 0], genes[:, 1] - 3)]
+    return np.bincount(ids[ids >= 0], minlength=64).astype(np.float64)
+
+
+def _split(counts: np.ndarray) -> tuple[np.ndarray, float]:
+    """Records' codon counts (k, 64) split in two by likelihood 2-means (multinomial, add-one): labels and the
+    gain in log-likelihood over one shared codon usage. Seeds: the record with the most codons, and the record
+    its usage explains worst per codon. Deterministic."""
+    def dist(c):
+        return np.log((c + 1.0) / (c + 1.0).sum(-1, keepdims=True))
+
+    total = counts.sum(1)
+    base = float((counts * dist(counts.sum(0))).sum())
+    a = int(np.argmax(total))
+    own = (counts * dist(counts)).sum(1)
+    worst = np.where(total > 0, (own - counts @ dist(counts[a])) / np.maximum(total, 1), -np.inf)
+    b = int(np.argmax(worst))
+    if b == a:
+        return np.zeros(len(counts), int), 0.0
+    logp = np.stack([dist(counts[a]), dist(counts[b])])
+    labels = np.full(len(counts), -1)
+    for _ in range(50):
+        new = np.argmax(counts @ logp.T, axis=1)
+        if (new == labels).all() or len(set(new.tolist())) < 2:
+            break
+        labels = new
+        logp = np.stack([dist(counts[labels == g].sum(0)) for g in (0, 1)])
+    labels = np.argmax(counts @ logp.T, axis=1)
+    return labels, float((counts @ logp.T).max(1).sum() - base)
+
+
+def composition_groups(counts: dict[str, np.ndarray]) -> list[list[str]]:
+    """Records grouped by the codon usage of their called genes (record -> (64,) counts), largest group
+    first: an input that mixes genomes (a metagenome's contigs, several isolates in one file) splits into
+    groups that each get a dialect; one genome's records, however many and however atypical some are, stay
+    one group (see SPLIT_GAIN). Splits are tried recursively, each group in two."""
+    done, todo = [], [list(counts)]
+    while todo:
+        group = todo.pop()
+        c = np.array([counts[r] for r in group]).reshape(-1, 64)
+        if len(group) < 2 or c.sum() < 2 * GROUP_MIN_CODONS:
+            done.append(group)
+            continue
+        labels, gain = _split(c)
+        sides = [[r for r, g in zip(group, labels) if g == k] for k in (0, 1)]
+        if (min(c[labels == k].sum() for k in (0, 1)) < GROUP_MIN_CODONS or gain < SPLIT_GAIN * c.sum()):
+            done.append(group)
+        else:
+            todo += sides
+    return sorted(done, key=lambda g: -sum(counts[r].sum() for r in g))
+
+
 def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(), log=None):
     """Self-training rounds over a genome.
 
     ``records``: record -> (codes, (forward Evidence, reverse Evidence)); ``decode(record, codes,
-    evidence)`` returns calls. Round 0 decodes with the network alone; each later round fits a
-    Dialect on the previous calls and decodes again, until the calls stop changing or
-    ``weights.rounds`` is reached. Returns (calls per record, Dialect, rounds run).
+    evidence)`` returns calls. Round 0 decodes with the network alone; its calls group the records by codon
+    usage (composition_groups: one group for one genome); each later round fits a Dialect per group on the
+    previous calls and decodes that group's records again, until the calls stop changing or
+    ``weights.rounds`` is reached. Returns (calls per record, [(the group's records, its Dialect), ...]
+    largest group first, rounds run).
     """
     from .alphabet import reverse_complement_codes
 
     calls = {rid: decode(rid, codes, ev) for rid, (codes, ev) in records.items()}
-    dialect = None
-    rounds = 0
     both = {rid: (Strand(codes, table), Strand(reverse_complement_codes(codes), table))
             for rid, (codes, _) in records.items()}
+
+    def genes_of(calls):
+        return {rid: strand_genes([c.transcript for c in calls[rid]], len(codes))
+                for rid, (codes, _) in records.items()}
+
+    genes = genes_of(calls)
+    groups = composition_groups({rid: sum(_codon_counts(st, g) for st, g in zip(both[rid], genes[rid]))
+                                 for rid in records})
+    dialects: list = []
+    rounds = 0
     for r in range(weights.rounds):
-        genes = {rid: strand_genes([c.transcript for c in calls[rid]], len(codes))
-                 for rid, (codes, _) in records.items()}
-        dialect = fit([(st, g) for rid in records for st, g in zip(both[rid], genes[rid])], table=table)
-        new = apply(records, decode, dialect, table=table, weights=weights, strands=both, genes=genes)
+        dialects, new = [], {}
+        for group in groups:
+            d = fit([(st, g) for rid in group for st, g in zip(both[rid], genes[rid])], table=table)
+            dialects.append((group, d))
+            new.update(apply({rid: records[rid] for rid in group}, decode, d, table=table, weights=weights,
+                             strands=both, genes=genes))
         rounds = r + 1
         changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)
         if log:
-            log(f"self-training round {rounds}: {dialect.summary()}; {changed} calls changed")
+            lines = [f"self-training round {rounds}{group_label(dialects, i)}: {d.summary()}"
+                     for i, (_, d) in enumerate(dialects)]
+            log(("\n".join(lines) + "\n" if len(lines) > 1 else lines[0] + "; ")
+                + (f"self-training round {rounds}: " if len(lines) > 1 else "") + f"{changed} calls changed")
         calls = new
         if changed == 0:
             break
-    return calls, dialect, rounds
+        genes = genes_of(calls)
+    return calls, dialects, rounds
+
+
+def group_label(dialects: list, i: int) -> str:
+    """'' for an input of one group, else ', group 2 of 3 (5 records)'."""
+    if len(dialects) < 2:
+        return ""
+    n = len(dialects[i][0])
+    return f", group {i + 1} of {len(dialects)} ({n} record{'s' if n != 1 else ''})"
 
 
 def apply(records: dict, decode, dialect: Dialect, *, table: int = 11, weights: Weights = Weights(),

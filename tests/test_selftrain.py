@@ -14,13 +14,15 @@ from genelstm.labels import CDS1, EVENTS, INTERGENIC, REGIONS
 SD = "AGGAGG"
 
 
-def _genome(seed: int, n_genes: int = 80, wrong_share: float = 0.3):
+def _genome(seed: int, n_genes: int = 80, wrong_share: float = 0.3, first_bases: str = "ACGT"):
     """Genes ATG...stop with SD 8 bases upstream of the true ATG and a decoy in-frame ATG 30 bases
     further upstream (no SD). The 'network' (``_probs``) cannot tell whether the stretch between them
-    is coding and slightly prefers the decoy's start for ``wrong_share`` of the genes."""
+    is coding and slightly prefers the decoy's start for ``wrong_share`` of the genes. Gene bodies use the
+    sense codons beginning with one of ``first_bases`` (a genome's own codon usage)."""
     rng = random.Random(seed)
     _, stops = codon_table(11)
     sense = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT" if a + b + c not in stops | {"ATG", "GTG", "TTG", "CTG", "ATT", "ATC", "ATA"}]
+    body_codons = [c for c in sense if c[0] in first_bases]
     seq: list[str] = []
     genes = []  # (true start, decoy start, end, network wrong?)
     for g in range(n_genes):
@@ -34,7 +36,7 @@ def _genome(seed: int, n_genes: int = 80, wrong_share: float = 0.3):
         body = body[:13] + SD + body[19:]  # motif ends 8 bases before the start
         seq += list(body)
         start = len(seq)
-        seq += list("ATG" + "".join(rng.choice(sense) for _ in range(rng.randint(80, 150))) + "TAA")
+        seq += list("ATG" + "".join(rng.choice(body_codons) for _ in range(rng.randint(80, 150))) + "TAA")
         genes.append((start, decoy, len(seq), g % round(1 / wrong_share) == 0))
     seq += [rng.choice("ACGT") for _ in range(60)]
     return "".join(seq), genes
@@ -77,7 +79,9 @@ def test_self_training_learns_the_motif_and_fixes_wrong_starts(seed):
         return decode_evidence(c, e, rid, block_start=0, record_length=len(c), start_weight=16.0)
 
     before = _start_accuracy(decode("r", codes, ev), genes)
-    calls, dialect, rounds = selftrain.adapt({"r": (codes, ev)}, decode, weights=selftrain.Weights(coding=0.0, start=10.0))
+    calls, dialects, rounds = selftrain.adapt({"r": (codes, ev)}, decode, weights=selftrain.Weights(coding=0.0, start=10.0))
+    [(group, dialect)] = dialects
+    assert group == ["r"]
     after = _start_accuracy(calls["r"], genes)
     assert before < 0.75  # the network alone takes the decoy where it covered it (every third gene)
     assert after >= 0.97, (before, after, dialect.summary())
@@ -85,6 +89,52 @@ def test_self_training_learns_the_motif_and_fixes_wrong_starts(seed):
     assert "5-10" in dialect.best_sd
     assert 1 <= rounds <= selftrain.Weights().rounds
     assert dialect.start_usage == {"ATG": 1.0}
+
+
+def _usage(rng, skew: np.ndarray, codons: int) -> np.ndarray:
+    return rng.multinomial(codons, skew / skew.sum()).astype(float)
+
+
+def test_composition_groups_separate_genomes_and_keep_one_genome_whole():
+    rng = np.random.default_rng(0)
+    a, b = rng.gamma(1.0, size=64), rng.gamma(1.0, size=64)  # two genomes' codon usage
+    counts = {f"a{i}": _usage(rng, a, 60_000) for i in range(4)}
+    counts |= {f"b{i}": _usage(rng, b, 50_000) for i in range(3)}
+    counts["b_small"] = _usage(rng, b, 300)  # a short contig: too few codons to seed, still assigned by likelihood
+    groups = selftrain.composition_groups(counts)
+    assert [sorted(g) for g in groups] == [["a0", "a1", "a2", "a3"], ["b0", "b1", "b2", "b_small"]]
+    # one genome: its records stay one group, islands of other usage (a tenth of a record) included
+    one = {f"a{i}": _usage(rng, a, 60_000) for i in range(6)}
+    one["a0"] += _usage(rng, b, 6_000)
+    assert selftrain.composition_groups(one) == [list(one)]
+    # a second genome too small for a dialect of its own stays with the first
+    few = {**{f"a{i}": _usage(rng, a, 60_000) for i in range(4)}, "b0": _usage(rng, b, 50_000)}
+    assert len(selftrain.composition_groups(few)) == 1 and selftrain.GROUP_MIN_CODONS > 50_000
+
+
+def test_self_training_fits_each_genome_of_a_mixed_input_apart(monkeypatch):
+    """Records of two genomes of different codon usage in one input are decoded exactly as if each genome
+    came alone; the GC-rich genome's records together."""
+    monkeypatch.setattr(selftrain, "GROUP_MIN_CODONS", 2_000)
+
+    def decode(rid, c, e):
+        return decode_evidence(c, e, rid, block_start=0, record_length=len(c), start_weight=16.0)
+
+    records = {}
+    for name, seed, bases in (("gc1", 0, "GC"), ("gc2", 1, "GC"), ("at1", 2, "AT")):
+        seq, genes = _genome(seed, first_bases=bases)
+        codes, _ = encode(seq)
+        records[name] = (codes, oriented(*evidence_arrays(_probs(len(seq), genes))))
+    w = selftrain.Weights(coding=1.0, start=10.0)
+    calls, dialects, _ = selftrain.adapt(records, decode, weights=w)
+    assert [sorted(g) for g, _ in dialects] == [["gc1", "gc2"], ["at1"]]
+    for group in (["gc1", "gc2"], ["at1"]):
+        alone, [(_, d)], _ = selftrain.adapt({r: records[r] for r in group}, decode, weights=w)
+        for r in group:
+            assert selftrain._keys(alone[r]) == selftrain._keys(calls[r])
+    # one genome alone: one group, whatever its records
+    _, one, _ = selftrain.adapt({r: records[r] for r in ("gc1", "gc2")}, decode, weights=w)
+    assert len(one) == 1
 
 
 def test_dialect_without_motif_learns_no_motif():
@@ -328,7 +378,7 @@ def test_distance_to_the_gene_upstream_fixes_starts_the_network_got_wrong(seed):
     only_tandem = selftrain.Weights(coding=0.0, start=10.0, start_parts=(0.0, 0.0, 0.0))  # codon, SD, PWM out
     before = _start_accuracy(decode("r", codes, ev), genes)
     off, _, _ = selftrain.adapt({"r": (codes, ev)}, decode, weights=only_tandem)
-    on, dialect, _ = selftrain.adapt({"r": (codes, ev)}, decode, weights=replace(only_tandem, tandem=1.0))
+    on, [(_, dialect)], _ = selftrain.adapt({"r": (codes, ev)}, decode, weights=replace(only_tandem, tandem=1.0))
     assert before < 0.75 and _start_accuracy(off["r"], genes) == before
     assert _start_accuracy(on["r"], genes) >= 0.97, dialect.summary()
     near = [i for i, (lo, hi) in enumerate(selftrain.TANDEM_BINS) if lo <= 5 <= hi][0]
