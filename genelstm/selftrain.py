@@ -349,7 +349,7 @@ def upstream_term(c, d: Dialect, *, table: int = 11) -> np.ndarray:
     difference of this term is the stretch's log-odds of being upstream rather than gene: added to the start
     choice it asks of the codons between two candidate starts the question the choice is about."""
     st = _strand(c, table)
-    u = np.where(st.ids >= 0, d.upstream[np.maximum(st.ids, 0)], 0.0)
+    u = np.append(d.upstream, 0.0)[st.ids]  # an N's codon id, -1, reads the appended 0
     out = np.zeros(len(u))
     for r in range(3):
         out[r::3][1:] = -np.cumsum(u[r::3])[:-1]
