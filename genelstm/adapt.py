@@ -83,13 +83,16 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
     everything near them stay unlabelled: their ends are unknown)."""
     from .alphabet import N_CODE
     from .labels import label_record
-    from .predict import PredictOptions, decoder_options, self_trained
+    from .predict import PredictOptions, decoder_options, resolve_table, self_trained
     from .sequence import read_sequences
 
     out = []
     for path in genomes:
         genome = read_sequences(path)
-        calls, notes = self_trained(model, genome, PredictOptions(**decoder_options(ck)), device=device)
+        opts, table_note = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
+        if table_note:
+            log.info("%s: %s", os.path.basename(path), table_note)
+        calls, notes = self_trained(model, genome, opts, device=device)
         log.info("%s: %s", os.path.basename(path), notes[-1])
         for rec in genome:
             txs = [c.transcript for c in calls[rec.id]]

@@ -207,7 +207,9 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
 @click.option("--cds", type=click.Path(dir_okay=False), help="Also write CDS nucleotide FASTA here.")
 @click.option("--tracks", type=click.Path(file_okay=False), help="Folder for bedGraph probability tracks.")
 @click.option("--mode", type=click.Choice(["prokaryote", "eukaryote"]), help="Gene grammar [from the model].")
-@click.option("--table", type=click.IntRange(1, 33), help="NCBI translation table [11 prokaryote, 1 eukaryote].")
+@click.option("--table", type=click.IntRange(1, 33),
+              help="NCBI translation table [prokaryote: 11, or 4 where the input's open frames show TGA read "
+                   "as tryptophan (inputs of 20 kb or more); eukaryote: 1].")
 @click.option("--min-score", type=float,
               help="Gene score threshold: higher for precision, lower for sensitivity [the model's, else 0].")
 @click.option("--min-length", type=click.IntRange(3), default=90, show_default=True, help="Shortest gene (bp, with stop).")
@@ -257,7 +259,7 @@ def predict(genome, model_path, output, proteins, cds, tracks, mode, table, min_
         tuned["min_score"] = min_score
         if tuned.get("small"):
             tuned["small"] = {**tuned["small"], "min_score": min_score}
-    opts = PredictOptions(mode=mode, table=table or (1 if mode == "eukaryote" else 11), min_length=min_length,
+    opts = PredictOptions(mode=mode, table=table, min_length=min_length,
                           batch_size=batch_size, block_overlap=200_000 if mode == "eukaryote" else 60_000,
                           bf16=precision == "bf16" or (precision == "auto" and dev.type == "cpu" and native_bf16()),
                           adapt=not no_adapt, circular=circular, **tuned)

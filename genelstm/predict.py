@@ -21,7 +21,7 @@ from tqdm import tqdm
 from . import __version__
 from .alphabet import codon_table
 from .atomic import atomic_text
-from . import selftrain
+from . import genetic_code, selftrain
 from .decode import (PROB_FLOOR, START_WEIGHT, Call, _ids, decode_evidence, evidence_arrays, oriented,
                      strand_evidence)
 from .decode_euk import decode_eukaryote
@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class PredictOptions:
     mode: Literal["prokaryote", "eukaryote"] = "prokaryote"
-    table: int = 11
+    #: NCBI translation table; None: chosen from the input (resolve_table)
+    table: int | None = 11
     min_score: float = 0.0
     min_length: int = 90
     #: longest overlap (bp) of neighbouring genes on the same strand; on opposite strands with their 3'
@@ -576,6 +577,23 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     return calls, notes
 
 
+def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None]:
+    """``opts`` with its translation table settled, and a line saying how when it was chosen: a table given
+    stays; otherwise eukaryote mode reads table 1, and a prokaryote input of ``adapt_min_bases`` or more gets
+    11 or 4 from its open reading frames (genetic_code.choose); smaller ones, 11."""
+    if opts.table is not None:
+        return opts, None
+    if opts.mode != "prokaryote":
+        return replace(opts, table=1), None
+    if sum(r.length for r in genome) < opts.adapt_min_bases:
+        return replace(opts, table=11), None
+    table, standard, read_through = genetic_code.choose(genome)
+    note = (f"translation table {table} chosen from the input: open frames of {genetic_code.LONG_ORF} bp or more "
+            f"cover {standard:.0%} of it with TGA as a stop, {read_through:.0%} with TGA read as tryptophan"
+            + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "") + "; --table overrides")
+    return replace(opts, table=table), note
+
+
 def _decoder_summary(opts: PredictOptions, bases: int) -> str:
     """The decoder settings this input is decoded with, for the GFF3 header: self-trained decoding and
     the network alone (``--no-adapt``, inputs under ``adapt_min_bases``) have their own."""
@@ -599,6 +617,9 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
     """Predict genes for every record and write the outputs atomically; returns the number of genes."""
     original = genome
     input_bases = sum(r.length for r in original)
+    opts, table_note = resolve_table(genome, opts)
+    if table_note:
+        (log.warning if opts.table != 11 else log.info)(table_note)
     view = Circularized(genome, force=opts.circular) if opts.mode == "prokaryote" else None
     if view is not None and view.any:  # circular records: searched across their origin
         genome = view
@@ -613,7 +634,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
             on_probs = view.tracks(on_probs)
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
         header = [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
-                  + _decoder_summary(opts, input_bases)]
+                  + _decoder_summary(opts, input_bases)] + ([table_note] if table_note else [])
         adapted: dict[str, list[Call]] | None = None
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:

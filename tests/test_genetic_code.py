@@ -1,0 +1,81 @@
+"""The translation table read from the input: TGA read through (table 4) only where the genes do."""
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import SHARED_DATA
+from genelstm import genetic_code, synthetic
+from genelstm.alphabet import reverse_complement
+from genelstm.cli import main
+from genelstm.sequence import MemoryGenome, read_sequences
+
+
+def _cover_by_scan(seq: str, stops: frozenset[str], min_length: int) -> float:
+    """Base by base: is the base inside a stop-free in-frame stretch of at least min_length, on either strand."""
+    n = len(seq)
+    covered = np.zeros(n, bool)
+    for s, reverse in ((seq, False), (reverse_complement(seq), True)):
+        for f in range(3):
+            run_start = f
+            for p in range(f, n - 2 + 3, 3):
+                end = p >= n - 2  # past the last full codon: the stretch ends here
+                if end or s[p:p + 3] in stops:
+                    stretch_end = p if not end else f + 3 * ((n - f) // 3)
+                    if stretch_end - run_start >= min_length:
+                        lo, hi = (run_start, stretch_end) if not reverse else (n - stretch_end, n - run_start)
+                        covered[lo:hi] = True
+                    run_start = p + 3
+                    if end:
+                        break
+    return covered.mean()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_orf_cover_matches_a_base_by_base_scan(seed):
+    rng = np.random.default_rng(seed)
+    seq = "".join(rng.choice(list("ACGTN"), p=[0.3, 0.2, 0.2, 0.28, 0.02], size=1500 + seed))
+    seq = seq[:400] + "ATG" + "GCC" * 120 + seq[400:]  # one long open frame at least
+    from genelstm.alphabet import encode
+
+    codes, _ = encode(seq)
+    for stops in (frozenset({"TAA", "TAG", "TGA"}), frozenset({"TAA", "TAG"})):
+        for min_length in (60, 300):
+            want = _cover_by_scan(seq, stops, min_length)
+            assert genetic_code.long_orf_cover(codes, stops, min_length) == pytest.approx(want)
+    assert genetic_code.long_orf_cover(codes, frozenset({"TAA", "TAG", "TGA"}), 300) > 0.2
+
+
+@pytest.mark.parametrize("table", [11, 4])
+def test_the_table_whose_genes_read_tga_through_is_chosen(table):
+    g = synthetic.make(1, records=4, length=30_000, genes_per_record=25, table=table)
+    chosen, standard, read_through = genetic_code.choose(MemoryGenome("synthetic", g.sequences))
+    assert chosen == table
+    assert read_through >= standard > 0
+    if table == 4:
+        assert read_through > 3 * standard  # TGA inside genes (tryptophan) cuts them into short stretches
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "prokaryotes").is_dir(), reason="needs ../shared/data/prokaryotes")
+@pytest.mark.parametrize("name, table", [("Mycoplasma_mycoides_subsp_mycoides_GCF_000800785.1.gbff.gz", 4),
+                                         ("Mycoplasma_gallisepticum_Rlow_NC_004829.2.gbff.gz", 4),
+                                         ("Chlamydia_trachomatis_D-UW-3-CX_NC_000117.1.gbk.gz", 11),
+                                         ("Paracoccus_sp_SCN_68-21.gb.gz", 11)])
+def test_real_genomes_get_their_own_table(name, table):
+    assert genetic_code.choose(read_sequences(SHARED_DATA / "prokaryotes" / name))[0] == table
+
+
+def test_predict_reads_the_table_from_the_input_unless_given(tiny_model, tmp_path, caplog):
+    """A table-4 input decoded without --table: table 4, said on stderr and in the header; --table wins."""
+    fasta = tmp_path / "myco.fa"
+    synthetic.make(2, records=2, length=15_000, genes_per_record=12, table=4).write(fasta)
+    out = tmp_path / "p.gff3"
+    r = CliRunner().invoke(main, ["predict", str(fasta), "-m", str(tiny_model), "-o", str(out), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    header = [ln for ln in out.read_text().splitlines() if ln.startswith("# ")]
+    assert "table 4;" in header[0] and "translation table 4 chosen from the input" in header[1]
+    assert "translation table 4 chosen" in caplog.text  # a warning on stderr
+    caplog.clear()
+    r = CliRunner().invoke(main, ["predict", str(fasta), "-m", str(tiny_model), "-o", str(out), "--no-progress",
+                                  "--table", "11"])
+    assert r.exit_code == 0 and "chosen from the input" not in out.read_text() + caplog.text
+    assert "table 11;" in out.read_text()
