@@ -15,7 +15,7 @@ def loaded_after(module: str, watched: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("module", ["genelstm.decode", "genelstm.decode_euk", "genelstm.evaluate",
-                                    "genelstm.selftrain", "genelstm.gff3"])
+                                    "genelstm.selftrain", "genelstm.genetic_code", "genelstm.gff3"])
 def test_decoders_and_evaluator_never_load_torch(module):
     assert loaded_after(module, ["torch"]) == []
 
