@@ -17,12 +17,13 @@ from .decode import _codon_ids, _is_codon
 
 #: an open frame this long (bases, stop to stop) is counted as long
 LONG_ORF = 600
-#: table 4 is chosen where reading TGA through raises the cover by long open frames this many times: the 23
-#: table-11 genomes of the training and validation split measure 1.01-1.13, the three table-4 ones 1.96-2.92
+#: table 4 is chosen where reading TGA through raises the cover by long open frames this many times: the 19
+#: table-11 genomes of the training and validation split measure 1.01-1.15, the three table-4 ones 1.97-2.87
+#: (benchmarks/genetic_code.py)
 RATIO = 1.5
 #: ... and only where the genome then lies mostly in long open frames, as genes of either code do (table-4
-#: Mycoplasmas 0.80-0.84, table-11 genomes 0.75-1.0): in DNA with few genes (a Drosophila region: 0.22 -> 0.37)
-#: reading TGA through lengthens random open frames by itself
+#: Mycoplasmas 0.80-0.84, table-11 genomes 0.75-1.0): in DNA with few genes (a Drosophila region: 0.20 -> 0.33,
+#: ratio 1.72) reading TGA through lengthens random open frames by itself
 MIN_COVER = 0.6
 #: bases of the input read (records in order; a longer first record is read this far)
 SAMPLE = 1_000_000
