@@ -9,8 +9,9 @@ result. Genomes from the validation and training sides of the split only (test g
 1. whole records: four genomes of four phyla mixed (Chlamydia, Prochlorococcus MIT9301, Paracoccus,
    Methanococcus), and two strains of one genus (Prochlorococcus MIT9301 and SS120); per genome, stop-exact /
    start+stop F1 decoded alone, mixed with one pooled dialect, and mixed with grouping (the default);
-2. the four genomes cut into contigs of 10-60 kb and shuffled together (a metagenome's assembly): the share of
-   each genome's calls identical to those made on its own contigs alone, and how the groups match genomes.
+2. the four genomes cut into contigs of 10-60 kb, and of 2-8 kb, and shuffled together (a metagenome's
+   assembly): the share of each genome's calls identical to those made on its own contigs alone, and how the
+   groups match genomes.
 
 A record's network evidence does not depend on the other records in the input (the streaming engine), so it is
 computed once per genome.
@@ -87,16 +88,23 @@ def main() -> None:
         m = np.array(rows).mean(0)
         print(f"{'mean':26s} " + " ".join(f"{a:.4f}/{b:.4f}".rjust(15) for a, b in m))
 
-    print("## 2. the four genomes as 10-60 kb contigs, shuffled together")
+    for lo, hi in ((10_000, 60_000), (2_000, 8_000)):
+        contigs(model, genomes, opts, lo, hi)
+
+
+def contigs(model, genomes: dict, opts: PredictOptions, lo: int, hi: int) -> None:
+    """The four genomes cut into contigs of lo-hi bases and shuffled together: grouped vs alone vs pooled."""
+    print(f"## 2. the four genomes as {lo // 1000}-{hi // 1000} kb contigs, shuffled together")
     rng = random.Random(0)
+    cpu = torch.device("cpu")
     pieces: dict[str, dict[str, str]] = {name: {} for name in FOUR}
     for name in FOUR:
         g = genomes[name].genome
         for rec in g:
             s, i = g.fetch(rec.id), 0
             while i < len(s):
-                n = rng.randint(10_000, 60_000)
-                n = len(s) - i if len(s) - i - n < 10_000 else n
+                n = rng.randint(lo, hi)
+                n = len(s) - i if len(s) - i - n < lo else n
                 pieces[name][f"{rec.id}_{i}"] = s[i:i + n]
                 i += n
     frag = {name: genome_evidence(model, MemoryGenome(name, seqs), opts, device=cpu) for name, seqs in pieces.items()}
@@ -115,8 +123,7 @@ def main() -> None:
         mine = lambda calls: {r: c for r, c in calls.items() if piece_owner[r] == name}  # noqa: E731
         same = [len(a & keys(mine(x))) / max(len(a), 1) for x in (grouped, pooled)]
         print(f"{name:26s} {len(pieces[name]):4d} contigs, {len(a)} calls alone: identical when mixed "
-              f"{same[0]:.1%} (grouped), {same[1]:.1%} (pooled)")
-
+              f"{same[0]:.1%} (grouped), {same[1]:.1%} (pooled)", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -413,39 +413,48 @@ SPLIT_GAIN = 0.01
 GROUP_MIN_CODONS = 100_000
 
 
-def _codon_counts(strand: "Strand", genes) -> np.ndarray:
-    """In-frame codon counts (64,) of complete genes [(start, end), ...] on one strand, stop codons left out."""
-    if not len(genes):
-        return np.zeros(64)
-    genes = np.asarray(genes, np.int64).reshape(-1, 2)
-    ids = strand.ids[_in_frame_positions(genes[:, 0], genes[:, 1] - 3)]
-    return np.bincount(ids[ids >= 0], minlength=64).astype(np.float64)
+def _call_codon_counts(strands: tuple["Strand", "Strand"], transcripts, n: int, table: int = 11) -> np.ndarray:
+    """In-frame codon counts (64,) of a record's single-segment calls, partial ones included (a short contig's
+    genes are mostly cut by its ends), stop codons left out; ``strands``: the record's (forward, reverse)."""
+    out = np.zeros(64)
+    for strand, st in ((1, strands[0]), (-1, strands[1])):
+        spans = np.array([t.cds[0] if strand == 1 else (n - t.cds[0][1], n - t.cds[0][0]) for t in transcripts
+                          if len(t.cds) == 1 and t.strand == strand and t.cds[0][1] <= n], np.int64).reshape(-1, 2)
+        if len(spans):
+            ids = st.ids[_in_frame_positions(spans[:, 0], spans[:, 1])]
+            ids = ids[(ids >= 0) & ~_is_codon(ids, codon_table(table)[1])]
+            out += np.bincount(ids, minlength=64)
+    return out
 
 
 def _split(counts: np.ndarray) -> tuple[np.ndarray, float]:
     """Records' codon counts (k, 64) split in two by likelihood 2-means (multinomial, add-one): labels and the
-    gain in log-likelihood over one shared codon usage. Seeds: the record with the most codons, and the record
-    its usage explains worst per codon. Deterministic."""
+    gain in log-likelihood over one shared codon usage. Started from the records' first principal component of
+    log codon usage (weighted by codons called, cut at the weighted median): a short contig's own usage is
+    mostly noise, so no single record seeds a side. Deterministic."""
     def dist(c):
         return np.log((c + 1.0) / (c + 1.0).sum(-1, keepdims=True))
 
     total = counts.sum(1)
     base = float((counts * dist(counts.sum(0))).sum())
-    a = int(np.argmax(total))
-    own = (counts * dist(counts)).sum(1)
-    worst = np.where(total > 0, (own - counts @ dist(counts[a])) / np.maximum(total, 1), -np.inf)
-    b = int(np.argmax(worst))
-    if b == a:
-        return np.zeros(len(counts), int), 0.0
-    logp = np.stack([dist(counts[a]), dist(counts[b])])
-    labels = np.full(len(counts), -1)
+    w = total / total.sum()
+    x = dist(counts + 0.5)
+    x = x - w @ x
+    _, _, vt = np.linalg.svd(np.sqrt(w)[:, None] * x, full_matrices=False)
+    proj = x @ vt[0]
+    order = np.argsort(proj, kind="stable")
+    k = int(np.clip(np.searchsorted(np.cumsum(w[order]), 0.5), 1, len(order) - 1))  # both sides non-empty
+    labels = np.zeros(len(counts), int)
+    labels[order[k:]] = 1
     for _ in range(50):
+        if len(set(labels[total > 0].tolist())) < 2:
+            return np.zeros(len(counts), int), 0.0
+        logp = np.stack([dist(counts[labels == g].sum(0)) for g in (0, 1)])
         new = np.argmax(counts @ logp.T, axis=1)
-        if (new == labels).all() or len(set(new.tolist())) < 2:
+        if (new == labels).all():
             break
         labels = new
-        logp = np.stack([dist(counts[labels == g].sum(0)) for g in (0, 1)])
-    labels = np.argmax(counts @ logp.T, axis=1)
+    logp = np.stack([dist(counts[labels == g].sum(0)) for g in (0, 1)])
     return labels, float((counts @ logp.T).max(1).sum() - base)
 
 
@@ -454,7 +463,9 @@ def composition_groups(counts: dict[str, np.ndarray]) -> list[list[str]]:
     first: an input that mixes genomes (a metagenome's contigs, several isolates in one file) splits into
     groups that each get a dialect; one genome's records, however many and however atypical some are, stay
     one group (see SPLIT_GAIN). Splits are tried recursively, each group in two."""
-    done, todo = [], [list(counts)]
+    # records without a codon called have no usage to group by: they join the largest group at the end
+    empty = [r for r in counts if not counts[r].sum()]
+    done, todo = [], [[r for r in counts if counts[r].sum()]]
     while todo:
         group = todo.pop()
         c = np.array([counts[r] for r in group]).reshape(-1, 64)
@@ -467,7 +478,8 @@ def composition_groups(counts: dict[str, np.ndarray]) -> list[list[str]]:
             done.append(group)
         else:
             todo += sides
-    return sorted(done, key=lambda g: -sum(counts[r].sum() for r in g))
+    done = sorted((g for g in done if g), key=lambda g: -sum(counts[r].sum() for r in g))
+    return [done[0] + empty, *done[1:]] if done else [empty]
 
 
 def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(), log=None):
@@ -491,8 +503,8 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
                 for rid, (codes, _) in records.items()}
 
     genes = genes_of(calls)
-    groups = composition_groups({rid: sum(_codon_counts(st, g) for st, g in zip(both[rid], genes[rid]))
-                                 for rid in records})
+    groups = composition_groups({rid: _call_codon_counts(both[rid], [c.transcript for c in calls[rid]], len(codes),
+                                                         table) for rid, (codes, _) in records.items()})
     dialects: list = []
     rounds = 0
     for r in range(weights.rounds):

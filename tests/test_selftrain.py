@@ -107,6 +107,14 @@ def test_composition_groups_separate_genomes_and_keep_one_genome_whole():
     one = {f"a{i}": _usage(rng, a, 60_000) for i in range(6)}
     one["a0"] += _usage(rng, b, 6_000)
     assert selftrain.composition_groups(one) == [list(one)]
+    # two records, one per genome (a weighted-median cut must leave both sides non-empty); a record without
+    # calls joins the largest group
+    two = {"a": _usage(rng, a, 150_000), "b": _usage(rng, b, 120_000), "none": np.zeros(64)}
+    assert selftrain.composition_groups(two) == [["a", "none"], ["b"]]
+    # many short contigs: no one of them has a usage of its own, together they do
+    short = {f"{g}{i}": _usage(rng, u, 800) for g, u in (("a", a), ("b", b)) for i in range(200)}
+    assert sorted(sorted(g) for g in selftrain.composition_groups(short)) == [
+        sorted(f"a{i}" for i in range(200)), sorted(f"b{i}" for i in range(200))]
     # a second genome too small for a dialect of its own stays with the first
     few = {**{f"a{i}": _usage(rng, a, 60_000) for i in range(4)}, "b0": _usage(rng, b, 50_000)}
     assert len(selftrain.composition_groups(few)) == 1 and selftrain.GROUP_MIN_CODONS > 50_000
