@@ -407,8 +407,9 @@ def strand_genes(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple
 
 
 #: a group of records gets a dialect of its own only if splitting it raises the log-likelihood of its called
-#: genes' codons by this much per codon (nats) -- contigs of one genome: 0.0005-0.0035 (islands, plasmids), four
-#: genomes of different phyla mixed: 0.27 -- and each side has at least GROUP_MIN_CODONS codons called
+#: genes' codons by this much per codon (nats) -- the records of one genome: 0.0001-0.0031 (islands, plasmids;
+#: Kaptive loci of many strains 0.0006-0.0025), two Prochlorococcus strains 0.007, a bacterium and an archaeon of
+#: one GC 0.017, four phyla 0.27 -- and each side has at least GROUP_MIN_CODONS codons called
 SPLIT_GAIN = 0.01
 GROUP_MIN_CODONS = 100_000
 
@@ -519,8 +520,10 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
         if log:
             lines = [f"self-training round {rounds}{group_label(dialects, i)}: {d.summary()}"
                      for i, (_, d) in enumerate(dialects)]
-            log(("\n".join(lines) + "\n" if len(lines) > 1 else lines[0] + "; ")
-                + (f"self-training round {rounds}: " if len(lines) > 1 else "") + f"{changed} calls changed")
+            if len(lines) == 1:
+                log(f"{lines[0]}; {changed} calls changed")
+            else:
+                log("\n".join(lines + [f"self-training round {rounds}: {changed} calls changed"]))
         calls = new
         if changed == 0:
             break
