@@ -523,7 +523,8 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
             if len(lines) == 1:
                 log(f"{lines[0]}; {changed} calls changed")
             else:
-                log("\n".join(lines + [f"self-training round {rounds}: {changed} calls changed"]))
+                for line in lines + [f"self-training round {rounds}: {changed} calls changed"]:
+                    log(line)
         calls = new
         if changed == 0:
             break
