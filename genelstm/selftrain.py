@@ -394,16 +394,20 @@ class Weights:
         return (self.choice_ref / d.upstream_starts) ** 2
 
 
-def strand_genes(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Complete single-segment genes of a record of length ``n`` as (start, end) on the forward and on the
-    reverse-complemented strand: what ``fit`` reads."""
+def _by_strand(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Single-segment genes of a record of length ``n`` as (start, end) on the forward and on the
+    reverse-complemented strand."""
     fwd, rev = [], []
     for t in transcripts:
-        if t.partial5 or t.partial3 or len(t.cds) != 1:
-            continue
-        s, e = t.cds[0]
-        (fwd if t.strand == 1 else rev).append((s, e) if t.strand == 1 else (n - e, n - s))
+        if len(t.cds) == 1:
+            s, e = t.cds[0]
+            (fwd if t.strand == 1 else rev).append((s, e) if t.strand == 1 else (n - e, n - s))
     return fwd, rev
+
+
+def strand_genes(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The complete ones of _by_strand: what ``fit`` reads."""
+    return _by_strand([t for t in transcripts if not (t.partial5 or t.partial3)], n)
 
 
 #: a group of records gets a dialect of its own only if splitting it raises the log-likelihood of its called
@@ -418,9 +422,8 @@ def _call_codon_counts(strands: tuple["Strand", "Strand"], transcripts, n: int, 
     """In-frame codon counts (64,) of a record's single-segment calls, partial ones included (a short contig's
     genes are mostly cut by its ends), stop codons left out; ``strands``: the record's (forward, reverse)."""
     out = np.zeros(64)
-    for strand, st in ((1, strands[0]), (-1, strands[1])):
-        spans = np.array([t.cds[0] if strand == 1 else (n - t.cds[0][1], n - t.cds[0][0]) for t in transcripts
-                          if len(t.cds) == 1 and t.strand == strand and t.cds[0][1] <= n], np.int64).reshape(-1, 2)
+    for st, genes in zip(strands, _by_strand(transcripts, n)):
+        spans = np.array(genes, np.int64).reshape(-1, 2)
         if len(spans):
             ids = st.ids[_in_frame_positions(spans[:, 0], spans[:, 1])]
             ids = ids[(ids >= 0) & ~_is_codon(ids, codon_table(table)[1])]
