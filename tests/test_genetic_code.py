@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from conftest import SHARED_DATA
 from genelstm import genetic_code
-from genelstm.alphabet import codon_table, reverse_complement
+from genelstm.alphabet import codon_table, encode, reverse_complement
 from genelstm.cli import main
 from genelstm.sequence import MemoryGenome, read_sequences
 
@@ -35,8 +35,6 @@ def test_long_orf_cover_matches_a_base_by_base_scan(seed):
     rng = np.random.default_rng(seed)
     seq = "".join(rng.choice(list("ACGTN"), p=[0.3, 0.2, 0.2, 0.28, 0.02], size=1500 + seed))
     seq = seq[:400] + "ATG" + "GCC" * 120 + seq[400:]  # one long open frame at least
-    from genelstm.alphabet import encode
-
     codes, _ = encode(seq)
     for stops in (frozenset({"TAA", "TAG", "TGA"}), frozenset({"TAA", "TAG"})):
         for min_length in (60, 300):
@@ -76,8 +74,6 @@ def test_dna_with_few_genes_keeps_table_11():
     the ratio alone would say table 4."""
     rng = np.random.default_rng(0)
     seq = "".join(rng.choice(list("ACGT"), size=200_000))
-    from genelstm.alphabet import encode
-
     codes, _ = encode(seq)
     standard = genetic_code.long_orf_cover(codes, frozenset({"TAA", "TAG", "TGA"}))
     read_through = genetic_code.long_orf_cover(codes, frozenset({"TAA", "TAG"}))
