@@ -1,10 +1,14 @@
 """The translation table read from each genome (genelstm/genetic_code.py) against the one it uses.
 
     python benchmarks/genetic_code.py [--split benchmarks/splits/prokaryotes.tsv] [--roles train,val] [EXTRA...]
+    python benchmarks/genetic_code.py --pieces 3000,5000,10000,20000 [--per-genome 200]
 
 Per genome of the split (training and validation genomes by default: the rule's two thresholds were set on
 them) and per extra file: the share of the first SAMPLE bases inside open frames of LONG_ORF bases or more
 with TGA as a stop and with TGA read through, their ratio, the table chosen and the table the split says.
+
+``--pieces``: the same rule on pieces of each genome of known table (a plasmid's or a contig's worth; evenly
+spaced, so deterministic): per piece size and genome, how many pieces get the wrong table.
 """
 from __future__ import annotations
 
@@ -15,18 +19,53 @@ from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import genetic_code  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
-from genelstm.sequence import read_sequences  # noqa: E402
+from genelstm.sequence import MemoryGenome, read_sequences  # noqa: E402
+
+
+def pieces(genome, size: int, count: int) -> list[MemoryGenome]:
+    """Up to ``count`` one-record genomes of ``size`` bases, evenly spaced over the genome's records."""
+    spans = [(r.id, a) for r in genome for a in range(0, r.length - size + 1, size)]
+    step = max(len(spans) / count, 1.0)
+    chosen = [spans[int(i * step)] for i in range(min(count, len(spans)))]
+    return [MemoryGenome(f"{rid}:{a}", {f"{rid}:{a}": genome.fetch(rid, a, a + size)}) for rid, a in chosen]
+
+
+def piece_table(rows, sizes: list[int], count: int) -> None:
+    print(f"# pieces: wrong tables of pieces per genome (rule: ratio >= {genetic_code.RATIO}, "
+          f"read-through cover >= {genetic_code.MIN_COVER})")
+    print("genome\trole\ttable\t" + "\t".join(f"{s} bp: wrong/pieces" for s in sizes))
+    total = {s: [0, 0, 0, 0] for s in sizes}  # table 11: wrong, pieces; table 4: wrong, pieces
+    for name, role, table, path in rows:
+        genome = read_sequences(path)
+        cells = []
+        for s in sizes:
+            ps = pieces(genome, s, count)
+            wrong = sum(genetic_code.choose(p)[0] != table for p in ps)
+            k = 0 if table == 11 else 2
+            total[s][k] += wrong
+            total[s][k + 1] += len(ps)
+            cells.append(f"{wrong}/{len(ps)}")
+        print(f"{name}\t{role}\t{table}\t" + "\t".join(cells), flush=True)
+    for s in sizes:
+        w11, n11, w4, n4 = total[s]
+        print(f"# {s} bp: table-11 pieces read as 4: {w11}/{n11} ({w11 / max(n11, 1):.2%}); "
+              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%})")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     add_split_args(ap)
     ap.add_argument("--roles", default="train,val")
+    ap.add_argument("--pieces", help="comma-separated piece sizes: score pieces of each genome instead")
+    ap.add_argument("--per-genome", type=int, default=200, help="pieces per genome and size")
     ap.add_argument("extra", nargs="*", help="more genomes (no table known)")
     args = ap.parse_args()
     roles = set(args.roles.split(","))
     rows = [(e.name, e.role, e.table, os.path.join(args.data_dir, e.file))
             for e in read_split(args.split) if e.role in roles]
+    if args.pieces:
+        piece_table(rows, [int(x) for x in args.pieces.split(",")], args.per_genome)
+        return
     rows += [(os.path.basename(p), "extra", None, p) for p in args.extra]
     print(f"# open frames of {genetic_code.LONG_ORF} bp or more, first {genetic_code.SAMPLE:,} bases; table 4 where "
           f"the ratio is >= {genetic_code.RATIO} and the read-through cover >= {genetic_code.MIN_COVER}")

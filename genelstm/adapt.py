@@ -92,13 +92,16 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
         opts, table_note = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
         if table_note:
             log.info("%s: %s", os.path.basename(path), table_note)
-        calls, notes = self_trained(model, genome, opts, device=device)
-        log.info("%s: %s", os.path.basename(path), notes[-1])
+        calls, _ = self_trained(model, genome, opts, device=device)  # it logs what it learned itself
+        n_complete = n_partial = 0
         for rec in genome:
             txs = [c.transcript for c in calls[rec.id]]
             complete = [t for t in txs if not (t.partial5 or t.partial3)]
             partial = [t for t in txs if t.partial5 or t.partial3]
+            n_complete, n_partial = n_complete + len(complete), n_partial + len(partial)
             codes, soft = genome.encode(rec.id)
             lab = label_record(rec.length, complete, partial, codes == N_CODE)
             out.append(Tracks(rec.id, codes, soft, lab.region, lab.events, lab.mask))
+        log.info("%s: %d self-trained genes label the fine-tune (%d partial ones, cut by a record end, and the "
+                 "bases near them stay unlabelled)", os.path.basename(path), n_complete, n_partial)
     return out

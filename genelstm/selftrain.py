@@ -86,6 +86,8 @@ class Dialect:
     upstream_starts: float = 0.0
 
     def summary(self) -> str:
+        if not self.genes:  # random or gene-poor input: the first round called nothing long enough to fit on
+            return f"no genes of {FIT_MIN_LENGTH} bp or more to fit on; GC {self.gc:.1%}"
         usage = ", ".join(f"{k} {v:.2f}" for k, v in sorted(self.start_usage.items(), key=lambda kv: -kv[1]))
         sd = f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts" if self.best_sd else "no RBS motif enriched"
         tandem = ""

@@ -1,4 +1,5 @@
 """score and adapt on small data: adaptation lowers held-out bits; a planted foreign segment is called atypical."""
+import logging
 import random
 
 import pytest
@@ -69,11 +70,16 @@ def test_score_cli_table_and_baselines(gc_model, tmp_path):
     assert base["markov"]["bits_per_base"] == pytest.approx(1.934, abs=0.02)
 
 
-def test_adapting_to_a_genome_lowers_its_held_out_bits(gc_model, tmp_path):
+def test_adapting_to_a_genome_lowers_its_held_out_bits(gc_model, tmp_path, caplog):
     rng = random.Random(11)
     target = write(tmp_path / "at.fa", {f"t{i}": biased(50_000, 0.30, rng) for i in range(4)})
-    best = adapt(gc_model, [str(target)], tmp_path / "adapted.pt", max_minutes=0.25, val_fraction=0.25,
-                 threads=1, progress=False)
+    with caplog.at_level(logging.INFO, logger="genelstm"):
+        best = adapt(gc_model, [str(target)], tmp_path / "adapted.pt", max_minutes=0.25, val_fraction=0.25,
+                     threads=1, progress=False)
+    # what self-training learned is logged once, then how many of its genes label the fine-tune
+    learned = [r.getMessage().removeprefix("at.fa: ") for r in caplog.records if "self-training" in r.getMessage()]
+    assert learned and len(set(learned)) == len(learned)
+    assert sum("self-trained genes label the fine-tune" in r.getMessage() for r in caplog.records) == 1
     assert best["val_bits_per_base"] < best["val_bits_before"] - 0.02
     ck = checkpoint.read(tmp_path / "adapted.pt")
     assert ck["data"]["adapted_on"] == ["at.fa"] and ck["data"]["adapted_from"] == "gc.pt"

@@ -157,6 +157,13 @@ def test_dialect_without_motif_learns_no_motif():
     assert d.genes == sum(e - s >= selftrain.FIT_MIN_LENGTH for s, _, e, _ in genes)
 
 
+def test_a_dialect_fitted_on_no_genes_says_so():
+    codes, _ = encode("ACGT" * 300)
+    d = selftrain.fit([(codes, [(0, 90)])])  # shorter than FIT_MIN_LENGTH: nothing to fit on
+    assert d.genes == 0
+    assert d.summary() == f"no genes of {selftrain.FIT_MIN_LENGTH} bp or more to fit on; GC 50.0%"
+
+
 def test_sd_classes_and_pwm_scores_match_a_direct_reading():
     seq = "CCCC" + "AGGAGG" + "TTTTTTTT" + "ATGAAA" + "CCCCCCCCCCCCCCCCCCCC"
     codes, _ = encode(seq)
