@@ -2,7 +2,8 @@
 
     python benchmarks/choose_on_training.py -m genelstm/models/prokaryote.pt --setting adapt_choice_ref [--write]
 
-Two settings act only in genomes unlike the validation genomes (all low-GC, few atypical genes), so
+Three settings act only in genomes unlike the validation genomes (low-GC, few atypical genes, weak or no
+Shine-Dalgarno), so
 ``tune_decoder.py`` sees no difference between their values. They are chosen here on the TRAINING genomes of
 the split (mean of stop-exact and start+stop F1), with the validation genomes as a check that their mean
 does not fall; test genomes are never read. Caveat: the network was trained on these genomes, so its own
@@ -16,6 +17,11 @@ evidence is better on them than on a genome it never saw, which favours trusting
 * ``adapt_coding_floor`` (``selftrain.Weights.coding_floor``): the least the dicodon term may add to the
   score of a gene at least ``selftrain.FIT_MIN_LENGTH`` long, so that genes of atypical composition are not
   scored out by the genome-wide table alone (the validation genomes have few of them).
+* ``adapt_sd_strong`` (``selftrain.Weights.sd_strong``): (from, to, multiplier) -- the Shine-Dalgarno term's
+  multiplier in the start choice rises from 2 to ``multiplier`` as the information the SD class carries about
+  the fitted starts (``Dialect.sd_information``) rises from ``from`` to ``to`` nats per start. The validation
+  genomes measure 0.05-0.51 (training genomes -0.1-1.86), below every ``from`` tried, so they only check
+  that nothing changes there.
 
 --write stores the best value in the checkpoint's decoder settings.
 """
@@ -39,11 +45,13 @@ from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
 SETTINGS = {
     "adapt_choice_ref": ("choice_ref", (0.0, 1.6, 2.0, 2.2, 2.6, 3.0)),
     "adapt_coding_floor": ("coding_floor", (None, 0.0, -1.0, -2.0, -4.0, -8.0)),
+    "adapt_sd_strong": ("sd_strong", (None, [0.6, 1.0, 3.0], [0.6, 1.0, 4.0], [0.5, 1.0, 4.0], [0.8, 1.2, 4.0],
+                                      [0.6, 1.0, 5.0])),
 }
 
 
 def _fmt(v) -> str:
-    return "off" if v is None else f"{v:g}"
+    return "off" if v is None else ",".join(f"{x:g}" for x in v) if isinstance(v, list) else f"{v:g}"
 
 
 def main() -> None:
@@ -68,7 +76,7 @@ def main() -> None:
         records = genome_evidence(model, vg.genome, opts, device=torch.device("cpu"))
         row = []
         for v in values:
-            w = replace(opts.adapt_weights, **{field: v})
+            w = replace(opts.adapt_weights, **{field: tuple(v) if isinstance(v, list) else v})
             row.append(decoded_f1(vg, records, replace(opts, adapt_weights=w)))
         table[e.role].append(row)
         print(f"{e.name}\t{e.role}\t" + "\t".join(f"{a:.3f}/{b:.3f}" for a, b in row), flush=True)

@@ -159,6 +159,8 @@ def decoder_options(ck: dict) -> dict:
                                              choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)),
                                              tandem=float(dec.get("adapt_tandem", default.tandem)),
                                              upstream=float(dec.get("adapt_upstream", default.upstream)),
+                                             sd_strong=(None if dec.get("adapt_sd_strong") is None
+                                                        else tuple(map(float, dec["adapt_sd_strong"]))),
                                              coding_floor=(None if dec.get("adapt_coding_floor") is None
                                                            else float(dec["adapt_coding_floor"])),
                                              start_parts=tuple(float(x) for x in

@@ -15,8 +15,9 @@ the evidence and the genome its dialect, fitted from the calls of the previous r
 
 Everything is naive-Bayes log-odds with pseudocounts, so a genome without a Shine-Dalgarno simply
 learns near-zero SD weights. Choosing among the start codons a stop offers is weighed apart from the
-gene's score (``Weights.start_parts``, ``Weights.choice_share``): the SD term counts more there, and in
-genomes with long stop-free stretches upstream of genes the dicodon term counts less. numpy only: the
+gene's score (``Weights.start_parts``, ``Weights.choice_share``): the SD term counts more there (more still
+where the genome's starts carry a strong motif, ``Weights.sd_strong``), and in genomes with long stop-free
+stretches upstream of genes the dicodon term counts less. numpy only: the
 decoder never needs torch.
 """
 from __future__ import annotations
@@ -84,12 +85,16 @@ class Dialect:
     #: mean number of start codons in the open in-frame stretch upstream of a fitted start: how many longer
     #: alternatives a start choice weighs, and so how far the genome-wide dicodon term can pull it
     upstream_starts: float = 0.0
+    #: what the Shine-Dalgarno class of a fitted start tells about it, in nats per start: the sd table's
+    #: log-odds averaged over the fitted starts' classes (a divergence; near 0 where no motif is used)
+    sd_information: float = 0.0
 
     def summary(self) -> str:
         if not self.genes:  # random or gene-poor input: the first round called nothing long enough to fit on
             return f"no genes of {FIT_MIN_LENGTH} bp or more to fit on; GC {self.gc:.1%}"
         usage = ", ".join(f"{k} {v:.2f}" for k, v in sorted(self.start_usage.items(), key=lambda kv: -kv[1]))
-        sd = f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts" if self.best_sd else "no RBS motif enriched"
+        sd = (f"RBS motif {self.best_sd} in {self.sd_share:.0%} of starts, {self.sd_information:.2f} nats per start"
+              if self.best_sd else "no RBS motif enriched")
         tandem = ""
         if self.tandem.any():  # the operon overlaps ATGA and TGATG: a start on the previous gene's stop
             tandem = (f"; start on the upstream gene's stop (ATGA/TGATG) log-odds "
@@ -284,7 +289,8 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
     return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo),
                    upstream=_log_odds(codon_gene, codon_up, pseudo), genes=n_genes,
                    gc=gc_num / max(gc_den, 1), start_usage=usage, best_sd=best_sd, sd_share=share,
-                   upstream_starts=n_up / max(n_genes, 1))
+                   upstream_starts=n_up / max(n_genes, 1),
+                   sd_information=float(true_sd @ sd / true_sd.sum()) if true_sd.sum() else 0.0)
 
 
 def _most_enriched(true: np.ndarray, alt: np.ndarray) -> tuple[int, float]:
@@ -384,6 +390,20 @@ class Weights:
     #: weight of the genes-vs-upstream-stretch codon table (upstream_term) in the start choice, in units of
     #: ``coding`` (0: off)
     upstream: float = 0.0
+    #: (from, to, multiplier): in genomes whose starts carry a Shine-Dalgarno (Dialect.sd_information, nats per
+    #: start) the SD term's multiplier in the start choice rises from start_parts[1] at ``from`` to
+    #: ``multiplier`` at ``to`` and beyond (None: start_parts alone). Fitted on the previous round's starts,
+    #: of which a share is wrong, the SD table understates a strong motif; where the motif is weak, counting
+    #: it more lets that noise choose starts
+    sd_strong: tuple[float, float, float] | None = None
+
+    def choice_parts(self, d: "Dialect") -> tuple[float, float, float]:
+        """``start_parts`` for this genome's start choice, the SD multiplier raised as ``sd_strong`` says."""
+        if self.sd_strong is None:
+            return self.start_parts
+        lo, hi, top = self.sd_strong
+        codon, sd, pwm = self.start_parts
+        return codon, sd + (top - sd) * float(np.clip((d.sd_information - lo) / (hi - lo), 0.0, 1.0)), pwm
 
     def choice_share(self, d: "Dialect") -> float:
         """The share of the dicodon term counted when choosing a stop's start (decode.Evidence.choice_share).
@@ -566,7 +586,7 @@ def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11, ends=None):
     """One strand's network evidence (decode.Evidence) with the dialect's terms, weighted by ``w``
     (``ends``: 3' ends of the genes called on this strand, for the distance term; None: without it)."""
     terms = start_terms(c, d, table=table)
-    choice = [(p - 1.0) * w.start * t for p, t in zip(w.start_parts, terms) if p != 1.0]
+    choice = [(p - 1.0) * w.start * t for p, t in zip(w.choice_parts(d), terms) if p != 1.0]
     if ends is not None and w.tandem:
         # choosing a stop's start only: a gene's existence must not hang on whether a gene was called
         # upstream of it (the first gene of a record or operon has none)

@@ -92,7 +92,8 @@ def test_failed_run_leaves_no_output_file(tmp_path):
 def test_calls_do_not_depend_on_blocks_windows_batches_or_neighbours():
     """Long records go through the exact streaming engine: whatever the network block (window), the
     decoding block, the batch size, or whether the record is read whole among others, the calls and
-    their scores are the same."""
+    their scores are the same (to float32 rounding: the LSTM kernels sum in an order that depends on the
+    batch's shape and the CPU, 1e-6 of a score of thousands)."""
     from genelstm.models import resolve
 
     model, _, _ = checkpoint.load_model(resolve("prokaryote"))
@@ -103,14 +104,16 @@ def test_calls_do_not_depend_on_blocks_windows_batches_or_neighbours():
     whole = _scored(model, genome, rid, whole=probabilities_whole(model, genome, [rid])[0])  # seen whole
     assert len(whole) >= 5
     for kw in (dict(window=1800), dict(window=4500, batch_size=1), dict(window=9000, block=3000, block_overlap=2500)):
-        assert _scored(model, genome, rid, **kw) == whole, kw
+        got = _scored(model, genome, rid, **kw)
+        assert [g[:2] for g in got] == [w[:2] for w in whole], kw
+        assert [g[2] for g in got] == pytest.approx([w[2] for w in whole], rel=1e-5, abs=0.05), kw
 
 
 def _scored(model, genome, rid, whole=None, **kw):
     # the start-choice head's logits in the start choice too (a no-op for a model without that head)
     calls = predict_record(model, genome, rid, PredictOptions(choice_weight=128.0, **kw), device=torch.device("cpu"),
                            whole=whole)
-    return [(c.transcript.strand, c.transcript.cds, round(c.score, 2)) for c in calls]
+    return [(c.transcript.strand, c.transcript.cds, c.score) for c in calls]
 
 
 def test_eukaryote_mode_writes_spliced_genes_with_phases(tiny_model, tmp_path):

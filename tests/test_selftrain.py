@@ -157,6 +157,40 @@ def test_dialect_without_motif_learns_no_motif():
     assert d.genes == sum(e - s >= selftrain.FIT_MIN_LENGTH for s, _, e, _ in genes)
 
 
+def test_sd_information_is_what_the_motif_class_tells_about_the_fitted_starts():
+    seq, genes = _genome(3)
+    codes, _ = encode(seq)
+    spans = [(s, e) for s, _, e, _ in genes]
+    d = selftrain.fit([(codes, spans)])
+    # by hand: the SD table's log-odds averaged over the classes of the fitted (long enough) starts
+    classes = selftrain._sd_classes(codes)[[s for s, e in spans if e - s >= selftrain.FIT_MIN_LENGTH]]
+    assert d.sd_information == pytest.approx(float(d.sd[classes].mean()))
+    assert d.sd_information > 1.0  # every gene of _genome carries the motif at spacer 5-10
+    # without the motif, its class says next to nothing about the starts (what is left is the table's fit to
+    # its own 80 starts)
+    rng = np.random.default_rng(0)
+    bare, _ = encode(seq.replace(SD, "".join(rng.choice(list("ACT"), 6))))
+    assert abs(selftrain.fit([(bare, spans)]).sd_information) < 0.1 * d.sd_information
+
+
+@pytest.mark.parametrize("info, expected", [(0.2, 2.0), (0.6, 2.0), (0.8, 3.0), (1.0, 4.0), (1.7, 4.0)])
+def test_sd_strong_raises_the_sd_multiplier_of_the_start_choice_with_the_motifs_information(info, expected):
+    from genelstm.decode import Evidence
+
+    genome, genes = _genome(3, n_genes=30)
+    codes, _ = encode(genome)
+    d = replace(selftrain.fit([(codes, [(s, e) for s, _, e, _ in genes])]), sd_information=info)
+    w = selftrain.Weights(start=7.0, start_parts=(1.0, 2.0, 1.0), sd_strong=(0.6, 1.0, 4.0))
+    assert w.choice_parts(d) == pytest.approx((1.0, expected, 1.0))
+    n = len(codes)
+    ev = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    out = selftrain.with_dialect(ev, codes, d, w)
+    _, sd, _ = selftrain.start_terms(codes, d)
+    np.testing.assert_allclose(out.choice_start, 7.0 * (expected - 1.0) * sd)
+    np.testing.assert_allclose(out.start_extra, 7.0 * sum(selftrain.start_terms(codes, d)))  # the score: unchanged
+    assert replace(w, sd_strong=None).choice_parts(d) == (1.0, 2.0, 1.0)
+
+
 def test_a_dialect_fitted_on_no_genes_says_so():
     codes, _ = encode("ACGT" * 300)
     d = selftrain.fit([(codes, [(0, 90)])])  # shorter than FIT_MIN_LENGTH: nothing to fit on
