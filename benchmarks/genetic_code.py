@@ -8,7 +8,8 @@ them) and per extra file: the share of the first SAMPLE bases inside open frames
 with TGA as a stop and with TGA read through, their ratio, the table chosen and the table the split says.
 
 ``--pieces``: the same rule on pieces of each genome of known table (a plasmid's or a contig's worth; evenly
-spaced, so deterministic): per piece size and genome, how many pieces get the wrong table.
+spaced, so deterministic): per piece size and genome, how many pieces get the wrong table; per size, how many
+of the wrong and of the right choices are flagged as close calls (genetic_code.unsure: a warning naming --table).
 """
 from __future__ import annotations
 
@@ -35,12 +36,17 @@ def piece_table(rows, sizes: list[int], count: int) -> None:
           f"read-through cover >= {genetic_code.MIN_COVER})")
     print("genome\trole\ttable\t" + "\t".join(f"{s} bp: wrong/pieces" for s in sizes))
     total = {s: [0, 0, 0, 0] for s in sizes}  # table 11: wrong, pieces; table 4: wrong, pieces
+    flagged = {s: [0, 0] for s in sizes}  # flagged among the wrong choices, among the right ones
     for name, role, table, path in rows:
         genome = read_sequences(path)
         cells = []
         for s in sizes:
             ps = pieces(genome, s, count)
-            wrong = sum(genetic_code.choose(p)[0] != table for p in ps)
+            wrong = 0
+            for p in ps:
+                chosen, standard, through = genetic_code.choose(p)
+                wrong += chosen != table
+                flagged[s][chosen == table] += genetic_code.unsure(standard, through)
             k = 0 if table == 11 else 2
             total[s][k] += wrong
             total[s][k + 1] += len(ps)
@@ -49,7 +55,8 @@ def piece_table(rows, sizes: list[int], count: int) -> None:
     for s in sizes:
         w11, n11, w4, n4 = total[s]
         print(f"# {s} bp: table-11 pieces read as 4: {w11}/{n11} ({w11 / max(n11, 1):.2%}); "
-              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%})")
+              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%}); flagged as close calls: "
+              f"{flagged[s][0]} of the {w11 + w4} wrong, {flagged[s][1]} of the {n11 + n4 - w11 - w4} right")
 
 
 def main() -> None:

@@ -89,9 +89,9 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
     out = []
     for path in genomes:
         genome = read_sequences(path)
-        opts, table_note = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
+        opts, table_note, loud = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
         if table_note:
-            log.info("%s: %s", os.path.basename(path), table_note)
+            (log.warning if loud else log.info)("%s: %s", os.path.basename(path), table_note)
         calls, _ = self_trained(model, genome, opts, device=device)  # it logs what it learned itself
         n_complete = n_partial = 0
         for rec in genome:

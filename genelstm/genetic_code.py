@@ -27,6 +27,11 @@ RATIO = 1.5
 MIN_COVER = 0.6
 #: bases of the input read (records in order; a longer first record is read this far)
 SAMPLE = 1_000_000
+#: a choice is flagged as unsure where the ratio is at least UNSURE_RATIO without being a clear table 4 (a ratio
+#: of SURE_RATIO or more and the cover MIN_COVER): whole genomes lie far from these (table 11 at most 1.15, the
+#: Mycoplasmas 1.97-2.87); on 20-kb pieces of them 16 of the 17 wrong choices are flagged and 2.6% of the right
+#: ones, on 50-kb pieces 2 of 2 and 1.1% (benchmarks/genetic_code.py --pieces)
+UNSURE_RATIO, SURE_RATIO = 1.3, 1.8
 
 
 def long_orf_cover(codes: np.ndarray, stops: frozenset[str], min_length: int = LONG_ORF) -> float:
@@ -48,6 +53,12 @@ def long_orf_cover(codes: np.ndarray, stops: frozenset[str], min_length: int = L
             np.add.at(covered, lo, 1)
             np.add.at(covered, hi, -1)
     return float((np.cumsum(covered[:n]) > 0).mean())
+
+
+def unsure(standard: float, read_through: float) -> bool:
+    """Is the choice from these two covers (choose's) a close one, that a user should check with --table?"""
+    ratio = read_through / max(standard, 1e-9)
+    return ratio >= UNSURE_RATIO and not (ratio >= SURE_RATIO and read_through >= MIN_COVER)
 
 
 def choose(genome) -> tuple[int, float, float]:

@@ -579,21 +579,25 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     return calls, notes
 
 
-def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None]:
-    """``opts`` with its translation table settled, and a line saying how when it was chosen: a table given
-    stays; otherwise eukaryote mode reads table 1, and a prokaryote input of ``adapt_min_bases`` or more gets
-    11 or 4 from its open reading frames (genetic_code.choose); smaller ones, 11."""
+def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None, bool]:
+    """``opts`` with its translation table settled, a line saying how when it was chosen, and whether that line
+    is a warning (table 4, or a close call): a table given stays; otherwise eukaryote mode reads table 1, and a
+    prokaryote input of ``adapt_min_bases`` or more gets 11 or 4 from its open reading frames
+    (genetic_code.choose); smaller ones, 11."""
     if opts.table is not None:
-        return opts, None
+        return opts, None, False
     if opts.mode != "prokaryote":
-        return replace(opts, table=1), None
+        return replace(opts, table=1), None, False
     if sum(r.length for r in genome) < opts.adapt_min_bases:
-        return replace(opts, table=11), None
+        return replace(opts, table=11), None, False
     table, standard, read_through = genetic_code.choose(genome)
+    close = genetic_code.unsure(standard, read_through)
     note = (f"translation table {table} chosen from the input: open frames of {genetic_code.LONG_ORF} bp or more "
             f"cover {standard:.0%} of it with TGA as a stop, {read_through:.0%} with TGA read as tryptophan"
-            + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "") + "; --table overrides")
-    return replace(opts, table=table), note
+            + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "")
+            + ("; a close call (too little sequence, or few genes): check it with --table 11 and --table 4"
+               if close else "; --table overrides"))
+    return replace(opts, table=table), note, table != 11 or close
 
 
 def _decoder_summary(opts: PredictOptions, bases: int) -> str:
@@ -619,9 +623,9 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
     """Predict genes for every record and write the outputs atomically; returns the number of genes."""
     original = genome
     input_bases = sum(r.length for r in original)
-    opts, table_note = resolve_table(genome, opts)
+    opts, table_note, loud = resolve_table(genome, opts)
     if table_note:
-        (log.warning if opts.table != 11 else log.info)(table_note)
+        (log.warning if loud else log.info)(table_note)
     view = Circularized(genome, force=opts.circular) if opts.mode == "prokaryote" else None
     if view is not None and view.any:  # circular records: searched across their origin
         genome = view

@@ -1,4 +1,6 @@
 """The translation table read from the input: TGA read through (table 4) only where the genes do."""
+import logging
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -82,14 +84,29 @@ def test_dna_with_few_genes_keeps_table_11():
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "prokaryotes").is_dir(), reason="needs ../shared/data/prokaryotes")
-@pytest.mark.parametrize("name, table", [("Mycoplasma_mycoides_subsp_mycoides_GCF_000800785.1.gbff.gz", 4),
-                                         ("Mycoplasma_gallisepticum_Rlow_NC_004829.2.gbff.gz", 4),
-                                         ("Chlamydia_trachomatis_D-UW-3-CX_NC_000117.1.gbk.gz", 11),
-                                         ("Paracoccus_sp_SCN_68-21.gb.gz", 11),
-                                         ("../drosophila_chr2R_2M-7M_region.fa.gz", 11)])
-def test_real_genomes_get_their_own_table(name, table):
-    """The Drosophila region (few genes, introns) would read as table 4 on the ratio alone (1.71)."""
-    assert genetic_code.choose(read_sequences(SHARED_DATA / "prokaryotes" / name))[0] == table
+@pytest.mark.parametrize("name, table, close", [("Mycoplasma_mycoides_subsp_mycoides_GCF_000800785.1.gbff.gz", 4, False),
+                                                ("Mycoplasma_gallisepticum_Rlow_NC_004829.2.gbff.gz", 4, False),
+                                                ("Chlamydia_trachomatis_D-UW-3-CX_NC_000117.1.gbk.gz", 11, False),
+                                                ("Paracoccus_sp_SCN_68-21.gb.gz", 11, False),
+                                                ("../drosophila_chr2R_2M-7M_region.fa.gz", 11, True)])
+def test_real_genomes_get_their_own_table(name, table, close):
+    """The Drosophila region (few genes, introns) would read as table 4 on the ratio alone (1.71): it keeps 11,
+    flagged as a close call; the bacterial genomes are clear-cut."""
+    chosen, standard, read_through = genetic_code.choose(read_sequences(SHARED_DATA / "prokaryotes" / name))
+    assert chosen == table
+    assert genetic_code.unsure(standard, read_through) == close
+
+
+@pytest.mark.parametrize("standard, read_through, close", [
+    (0.80, 0.82, False),  # a table-11 genome: reading TGA through barely changes the cover
+    (0.50, 0.70, True),  # ratio 1.4: between the two codes' genomes
+    (0.30, 0.80, False),  # ratio 2.7, most of the sequence in long frames: a clear table 4
+    (0.20, 0.34, True),  # ratio 1.7, little cover: DNA with few genes
+    (0.10, 0.50, True),  # a large ratio but too little cover for genes: table 11 chosen, flagged
+    (0.55, 0.71, False),  # ratio 1.29: under the band
+])
+def test_close_calls_are_flagged(standard, read_through, close):
+    assert genetic_code.unsure(standard, read_through) == close
 
 
 def test_predict_reads_the_table_from_the_input_unless_given(tiny_model, tmp_path, caplog):
@@ -107,3 +124,16 @@ def test_predict_reads_the_table_from_the_input_unless_given(tiny_model, tmp_pat
                                   "--table", "11"])
     assert r.exit_code == 0 and "chosen from the input" not in out.read_text() + caplog.text
     assert "table 11;" in out.read_text()
+
+
+def test_predict_warns_when_the_table_is_a_close_call(tiny_model, tmp_path, caplog):
+    """Random DNA: reading TGA through lengthens its open frames by itself (ratio above 1.5), but too little of it
+    lies in long frames for genes: table 11, with a warning to check --table."""
+    fasta = tmp_path / "random.fa"
+    fasta.write_text(">r\n" + "".join(np.random.default_rng(3).choice(list("ACGT"), size=60_000)) + "\n")
+    out = tmp_path / "p.gff3"
+    with caplog.at_level(logging.WARNING, logger="genelstm"):
+        r = CliRunner().invoke(main, ["predict", str(fasta), "-m", str(tiny_model), "-o", str(out), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "translation table 11 chosen" in caplog.text and "close call" in caplog.text
+    assert "close call" in out.read_text()
