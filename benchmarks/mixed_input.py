@@ -1,6 +1,6 @@
 """Self-training on an input that mixes genomes (a metagenome's contigs, several isolates in one file).
 
-    python benchmarks/mixed_input.py [--data-dir ../shared/data/prokaryotes] [-m MODEL]
+    python benchmarks/mixed_input.py [--data-dir ../shared/data/prokaryotes] [-m MODEL] [--only 1,2,3]
 
 One dialect fitted on all records of such an input is nobody's: this measures how much that costs and
 whether grouping the records by codon usage (``selftrain.composition_groups``) recovers each genome's own
@@ -11,7 +11,11 @@ result. Genomes from the validation and training sides of the split only (test g
    start+stop F1 decoded alone, mixed with one pooled dialect, and mixed with grouping (the default);
 2. the four genomes cut into contigs of 10-60 kb, and of 2-8 kb, and shuffled together (a metagenome's
    assembly): the share of each genome's calls identical to those made on its own contigs alone, and how the
-   groups match genomes.
+   groups match genomes;
+3. a genome on the Mycoplasma code (table 4, Mycoplasma mycoides) mixed with two on table 11 (Chlamydia,
+   Methanococcus), the input read as table 11 (its first records): per genome, F1 alone with its own table,
+   mixed with the input's table for all, and mixed with each group's table read from its own records
+   (``predict.self_trained(group_tables=True)``, the default when --table is not given).
 
 A record's network evidence does not depend on the other records in the input (the streaming engine), so it is
 computed once per genome.
@@ -37,6 +41,8 @@ FOUR = {"Chlamydia": "Chlamydia_trachomatis_D-UW-3-CX_NC_000117.1.gbk.gz",
         "Paracoccus": "Paracoccus_sp_SCN_68-21.gb.gz",
         "Methanococcus": "Methanococcus_maripaludis_S2_NC_005791.gbk.gz"}
 SS120 = ("Prochlorococcus SS120", "Prochlorococcus_marinus_SS120_NC_005042.1.gbk.gz")
+TABLES = {"Chlamydia": (FOUR["Chlamydia"], 11), "Methanococcus": (FOUR["Methanococcus"], 11),
+          "Mycoplasma mycoides": ("Mycoplasma_mycoides_subsp_mycoides_GCF_000800785.1.gbff.gz", 4)}
 
 
 def self_train(records: dict, opts: PredictOptions, pooled: bool = False):
@@ -61,11 +67,17 @@ def main() -> None:
     ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
     add_split_args(ap)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", default="1,2,3", help="which parts to run")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model, _, ck = checkpoint.load_model(args.model)
     opts = PredictOptions(**decoder_options(ck))
     cpu = torch.device("cpu")
+    parts = set(args.only.split(","))
+    if "3" in parts:
+        tables(model, opts, args.data_dir)
+    if not parts & {"1", "2"}:
+        return
     genomes = {name: load_val_genome(os.path.join(args.data_dir, f), 11, name) for name, f in [*FOUR.items(), SS120]}
     evidence = {name: genome_evidence(model, vg.genome, opts, device=cpu) for name, vg in genomes.items()}
     owner = {rid: name for name, recs in evidence.items() for rid in recs}
@@ -88,8 +100,41 @@ def main() -> None:
         m = np.array(rows).mean(0)
         print(f"{'mean':26s} " + " ".join(f"{a:.4f}/{b:.4f}".rjust(15) for a, b in m))
 
-    for lo, hi in ((10_000, 60_000), (2_000, 8_000)):
-        contigs(model, genomes, opts, lo, hi)
+    if "2" in parts:
+        for lo, hi in ((10_000, 60_000), (2_000, 8_000)):
+            contigs(model, genomes, opts, lo, hi)
+
+
+def tables(model, opts: PredictOptions, data_dir: str) -> None:
+    """Part 3: a table-4 genome among table-11 ones, decoded through predict.self_trained as predict does."""
+    from dataclasses import replace
+
+    from genelstm.predict import resolve_table, self_trained
+
+    print("## 3. a Mycoplasma (table 4) among table-11 genomes: stop-exact / start+stop F1 per genome")
+    cpu = torch.device("cpu")
+    genomes = {name: load_val_genome(os.path.join(data_dir, f), t, name) for name, (f, t) in TABLES.items()}
+    seqs = {f"{name[:4]}|{r.id}": vg.genome.fetch(r.id) for name, vg in genomes.items() for r in vg.genome}
+    mixed = MemoryGenome("mixed", seqs)
+    auto, note, _ = resolve_table(mixed, replace(opts, table=None))
+    print(f"# the mixture as a whole: {note}")
+    runs = {}
+    for title, group_tables in (("input's table for all", False), ("each group's own table", True)):
+        calls, notes = self_trained(model, mixed, auto, device=cpu, group_tables=group_tables)
+        runs[title] = calls
+        for line in notes[1:]:
+            print(f"# {title}: {line[:160]}")
+    print(f"{'genome':22s} {'alone, own table':>17s} " + " ".join(f"{t:>22s}" for t in runs))
+    for name, vg in genomes.items():
+        alone, _ = self_trained(model, vg.genome, replace(opts, table=vg.table), device=cpu)
+        prefix = f"{name[:4]}|"
+        row = [calls_f1(vg, alone)]
+        for calls in runs.values():
+            mine = {rid[len(prefix):]: [replace(c, transcript=replace(c.transcript, seqid=rid[len(prefix):]))
+                                        for c in cs] for rid, cs in calls.items() if rid.startswith(prefix)}
+            row.append(calls_f1(vg, mine))
+        print(f"{name:22s} " + " ".join(f"{a:.3f} / {b:.3f}".rjust(22 if i else 17) for i, (a, b) in enumerate(row)),
+              flush=True)
 
 
 def contigs(model, genomes: dict, opts: PredictOptions, lo: int, hi: int) -> None:

@@ -61,12 +61,13 @@ def unsure(standard: float, read_through: float) -> bool:
     return ratio >= UNSURE_RATIO and not (ratio >= SURE_RATIO and read_through >= MIN_COVER)
 
 
-def choose(genome) -> tuple[int, float, float]:
-    """(table, cover with TGA as a stop, cover with TGA read through) for a sequence.Genome, read up to SAMPLE
-    bases in all (records in order): a sample is enough for a share, and keeps this cheap on any input."""
+def choose(genome, records=None) -> tuple[int, float, float]:
+    """(table, cover with TGA as a stop, cover with TGA read through) for a sequence.Genome (only ``records``,
+    a set of record ids, where given), read up to SAMPLE bases in all (records in order): a sample is enough for
+    a share, and keeps this cheap on any input."""
     standard, read_through = frozenset({"TAA", "TAG", "TGA"}), frozenset({"TAA", "TAG"})
     seen, cover = 0, np.zeros(2)
-    for rec in genome:
+    for rec in (r for r in genome if records is None or r.id in records):
         if seen >= SAMPLE:
             break
         codes, _ = encode(genome.fetch(rec.id, 0, min(rec.length, SAMPLE - seen)))

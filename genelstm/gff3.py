@@ -72,7 +72,8 @@ def write_genes(fh: TextIO, transcripts: Iterable[Transcript], *, source: str = 
                 ("mRNA", first, last, sc, ".", f"ID={gid}.t1;Parent={gid}")]
         rows += [("exon", s, e, ".", ".", f"ID={gid}.t1.exon{i};Parent={gid}.t1")
                  for i, ((s, e), _) in enumerate(segs, 1)]
-        rows += [("CDS", s, e, ".", str(ph), f"ID={gid}.t1.cds;Parent={gid}.t1") for (s, e), ph in segs]
+        code = "" if tx.table in (1, 11) else f";transl_table={tx.table}"  # an unusual code, as NCBI writes it
+        rows += [("CDS", s, e, ".", str(ph), f"ID={gid}.t1.cds;Parent={gid}.t1{code}") for (s, e), ph in segs]
         for ftype, s, e, score_col, ph, attrs in rows:
             fh.write(f"{seqid}\t{source}\t{ftype}\t{s + 1}\t{e}\t{score_col}\t{strand}\t{ph}\t{attrs}\n")
 

@@ -524,9 +524,11 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
 
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
-                 bar: tqdm | None = None, watch: Stopwatch | None = None, bases: int | None = None
-                 ) -> tuple[dict[str, list[Call]], list[str]]:
+                 bar: tqdm | None = None, watch: Stopwatch | None = None, bases: int | None = None,
+                 group_tables: bool = False) -> tuple[dict[str, list[Call]], list[str]]:
     """Calls per record after per-genome self-training, and header lines saying what was learned.
+    ``group_tables``: the table was read from the input (not given), so where the records fall into groups of
+    unlike codon usage each group's table is read from its own records (genetic_code.choose).
 
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
     model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
@@ -539,9 +541,9 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     records = genome_evidence(model, genome, small if total < opts.adapt_min_bases else opts, device=device,
                               on_probs=on_probs, bar=bar, watch=watch)
 
-    def decode(rid, codes, ev):
+    def decode(rid, codes, ev, table=None):
         with watch("decoding"):
-            return decode_record(rid, codes, ev, opts)
+            return decode_record(rid, codes, ev, opts if table is None else replace(opts, table=table))
 
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
@@ -561,8 +563,9 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
                                selftrain.from_plain(prior), table=opts.table, weights=w), [note]
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
+    table_of = (lambda group: genetic_code.choose(genome, set(group))[0]) if group_tables else None
     calls, dialects, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
-                                              log=log.info)
+                                              log=log.info, table_of=table_of)
     watch.times["self-training fit"] = time.perf_counter() - t0 - (watch.times.get("decoding", 0.0) - before)
     if not dialects:
         notes = ["self-training: no calls to learn from"]
@@ -571,9 +574,14 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     else:  # records of several genomes: a dialect per group of records alike in codon usage
         notes = [f"self-training: {rounds} round(s); the records fall into {len(dialects)} groups by codon usage, "
                  f"each fitted apart"]
+        tables = any(d.table != opts.table for _, d in dialects)  # then each line names its group's table
         for i, (group, d) in enumerate(dialects):
             shown = ", ".join(group[:5]) + (", ..." if len(group) > 5 else "")
-            notes.append(f"self-training{selftrain.group_label(dialects, i)} [{shown}]: {d.summary()}")
+            code = f"translation table {d.table} (read from these records); " if tables else ""
+            notes.append(f"self-training{selftrain.group_label(dialects, i)} [{shown}]: {code}{d.summary()}")
+            if d.table != opts.table:
+                log.warning("records %s read with translation table %d, the rest with %d: their open frames say so"
+                            " (--table overrides)", shown, d.table, opts.table)
     for note in notes:
         log.info(note)
     return calls, notes
@@ -645,7 +653,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:
             adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
-                                          watch=watch, bases=input_bases)
+                                          watch=watch, bases=input_bases, group_tables=table_note is not None)
             header += notes
         write_header(gff, original, header)
         prok = opts.mode == "prokaryote"

@@ -79,6 +79,7 @@ class Dialect:
     upstream: np.ndarray = field(default_factory=lambda: np.zeros(64))
     genes: int = 0
     gc: float = 0.0
+    table: int = 11  # the translation table its genes were read with
     start_usage: dict = field(default_factory=dict)  # codon -> share of fitted starts
     best_sd: str = ""  # motif and spacer most enriched, or "" when none is
     sd_share: float = 0.0  # share of fitted starts with that motif class
@@ -288,7 +289,7 @@ def fit(strands: list[tuple[np.ndarray, list[tuple[int, int]]]], *, table: int =
         share = float(true_sd[best] / max(true_sd.sum(), 1))
     return Dialect(hexamer, start_codon, sd, pwm, _log_odds(true_tan, alt_tan, pseudo),
                    upstream=_log_odds(codon_gene, codon_up, pseudo), genes=n_genes,
-                   gc=gc_num / max(gc_den, 1), start_usage=usage, best_sd=best_sd, sd_share=share,
+                   gc=gc_num / max(gc_den, 1), table=table, start_usage=usage, best_sd=best_sd, sd_share=share,
                    upstream_starts=n_up / max(n_genes, 1),
                    sd_information=float(true_sd @ sd / true_sd.sum()) if true_sd.sum() else 0.0)
 
@@ -508,16 +509,21 @@ def composition_groups(counts: dict[str, np.ndarray]) -> list[list[str]]:
     return [done[0] + empty, *done[1:]] if done else [empty]
 
 
-def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(), log=None):
+def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(), log=None, table_of=None):
     """Self-training rounds over a genome.
 
     ``records``: record -> (codes, (forward Evidence, reverse Evidence)); ``decode(record, codes,
     evidence)`` returns calls. Round 0 decodes with the network alone; its calls group the records by codon
     usage (composition_groups: one group for one genome); each later round fits a Dialect per group on the
     previous calls and decodes that group's records again, until the calls stop changing or
-    ``weights.rounds`` is reached. Returns (calls per record, [(the group's records, its Dialect), ...]
-    largest group first, rounds run).
+    ``weights.rounds`` is reached. ``table_of(group's record ids) -> table``, where given, reads each group's
+    translation table when the records fall into several groups (an input mixing a Mycoplasma with other
+    genomes); a group whose table is not ``table`` is decoded again with it (``decode(..., table=T)``) before
+    its first fit. Returns (calls per record, [(the group's records, its Dialect), ...] largest group first,
+    rounds run).
     """
+    from functools import partial
+
     from .alphabet import reverse_complement_codes
 
     calls = {rid: decode(rid, codes, ev) for rid, (codes, ev) in records.items()}
@@ -528,17 +534,25 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
         return {rid: strand_genes([c.transcript for c in calls[rid]], len(codes))
                 for rid, (codes, _) in records.items()}
 
-    genes = genes_of(calls)
     groups = composition_groups({rid: _call_codon_counts(both[rid], [c.transcript for c in calls[rid]], len(codes),
                                                          table) for rid, (codes, _) in records.items()})
+    tables = [table_of(group) if table_of is not None and len(groups) > 1 else table for group in groups]
+    decoders = [decode if t == table else partial(decode, table=t) for t in tables]
+    for group, t, dec in zip(groups, tables, decoders):
+        if t != table:  # round 0 again, under the group's own code
+            for rid in group:
+                codes, ev = records[rid]
+                both[rid] = (Strand(codes, t), Strand(reverse_complement_codes(codes), t))
+                calls[rid] = dec(rid, codes, ev)
+    genes = genes_of(calls)
     dialects: list = []
     rounds = 0
     for r in range(weights.rounds):
         dialects, new = [], {}
-        for group in groups:
-            d = fit([(st, g) for rid in group for st, g in zip(both[rid], genes[rid])], table=table)
+        for group, t, dec in zip(groups, tables, decoders):
+            d = fit([(st, g) for rid in group for st, g in zip(both[rid], genes[rid])], table=t)
             dialects.append((group, d))
-            new.update(apply({rid: records[rid] for rid in group}, decode, d, table=table, weights=weights,
+            new.update(apply({rid: records[rid] for rid in group}, dec, d, table=t, weights=weights,
                              strands=both, genes=genes))
         rounds = r + 1
         changed = sum(len(set(_keys(calls[rid])) ^ set(_keys(new[rid]))) for rid in records)

@@ -137,3 +137,17 @@ def test_predict_warns_when_the_table_is_a_close_call(tiny_model, tmp_path, capl
     assert r.exit_code == 0, r.output
     assert "translation table 11 chosen" in caplog.text and "close call" in caplog.text
     assert "close call" in out.read_text()
+
+
+def test_gff3_names_an_unusual_code_on_the_cds_rows():
+    """A gene read with table 4 carries transl_table=4 on its CDS rows, as NCBI writes it; table 11 needs none."""
+    import io
+
+    from genelstm.genemodel import Transcript
+    from genelstm.gff3 import write_genes
+
+    out = io.StringIO()
+    write_genes(out, [Transcript("g1", "r", 1, ((0, 300),), table=11), Transcript("g2", "r", -1, ((400, 700),), table=4)])
+    rows = [ln.split("\t") for ln in out.getvalue().splitlines()]
+    tagged = {(r[8].split(";")[0], r[2]) for r in rows if "transl_table=4" in r[8]}
+    assert tagged == {("ID=g2.t1.cds", "CDS")}

@@ -145,6 +145,85 @@ def test_self_training_fits_each_genome_of_a_mixed_input_apart(monkeypatch):
     assert len(one) == 1
 
 
+def _coding_records(table: int, seed: int, records: int = 3, genes: int = 30) -> dict[str, str]:
+    """Forward-strand genes of one genome (its own codon usage; under table 4, TGA is a sense codon used
+    inside genes), 20-60 random bases apart."""
+    rng = np.random.default_rng(seed)
+    stops = sorted(codon_table(table)[1])
+    sense = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT" if a + b + c not in stops]
+    usage = rng.gamma(1.0, size=len(sense))
+    if table == 4:
+        usage[sense.index("TGA")] = 0.03 * usage.sum()  # tryptophan: a few per gene
+    usage /= usage.sum()
+    out = {}
+    for r in range(records):
+        parts = []
+        for _ in range(genes):
+            parts.append("ATG" + "".join(rng.choice(sense, size=int(rng.integers(200, 400)), p=usage)) + stops[0])
+            parts.append("".join(rng.choice(list("ACGT"), size=int(rng.integers(20, 60)))))
+        out[f"t{table}_{r}"] = "".join(parts)
+    return out
+
+
+def _orf_calls(rid, codes, table, min_length=90):
+    """A stand-in decoder: every forward open frame of ``table`` from its first ATG to its stop."""
+    from genelstm.decode import Call, _codon_ids, _is_codon
+    from genelstm.genemodel import Transcript
+
+    ids = _codon_ids(codes)
+    is_stop, is_atg = _is_codon(ids, codon_table(table)[1]), _is_codon(ids, frozenset({"ATG"}))
+    out = []
+    for f in range(3):
+        stops = f + 3 * np.flatnonzero(is_stop[f::3])
+        atgs = f + 3 * np.flatnonzero(is_atg[f::3])
+        for lo, stop in zip(np.r_[f - 3, stops[:-1]] + 3, stops):
+            first = atgs[np.searchsorted(atgs, lo)] if np.searchsorted(atgs, lo) < len(atgs) else stop
+            if stop + 3 - first >= min_length and first < stop:
+                tx = Transcript(id="", seqid=rid, strand=1, cds=((int(first), int(stop) + 3),), table=table)
+                out.append(Call(tx, 1.0))
+    return sorted(out, key=lambda c: c.transcript.cds)
+
+
+@pytest.mark.parametrize("input_table", [11, 4])
+def test_each_genome_of_a_mixed_input_is_read_with_its_own_translation_table(monkeypatch, input_table):
+    """A Mycoplasma-like genome (TGA read as tryptophan) beside a table-11 one, whichever table the input as a
+    whole was given: once the records fall into two groups by codon usage, each group's table is read from its
+    own records and its records are decoded with it; without table_of all are read with the input's table."""
+    from genelstm import genetic_code
+    from genelstm.decode import Evidence
+    from genelstm.sequence import MemoryGenome
+
+    monkeypatch.setattr(selftrain, "GROUP_MIN_CODONS", 2_000)
+    seqs = {**_coding_records(11, 0), **_coding_records(4, 1)}
+    genome = MemoryGenome("mixed", seqs)
+    records = {}
+    for rid, seq in seqs.items():
+        codes, _ = encode(seq)
+        n = len(codes)
+        zero = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+        records[rid] = (codes, (zero, zero))
+
+    def decode(rid, codes, ev, table=input_table):  # the evidence is empty: calls depend on the table alone
+        return _orf_calls(rid, codes, table)
+
+    calls, dialects, _ = selftrain.adapt(records, decode, table=input_table, weights=selftrain.Weights(rounds=1),
+                                         table_of=lambda group: genetic_code.choose(genome, set(group))[0])
+    by_table = {d.table: sorted(group) for group, d in dialects}
+    assert by_table == {11: ["t11_0", "t11_1", "t11_2"], 4: ["t4_0", "t4_1", "t4_2"]}
+    for rid, (codes, _) in records.items():
+        table = 4 if rid.startswith("t4") else 11
+        assert selftrain._keys(calls[rid]) == selftrain._keys(_orf_calls(rid, codes, table))
+        assert {c.transcript.table for c in calls[rid]} == {table}
+    # without table_of: the input's code for all (under 11, the table-4 genes come out cut at their TGAs)
+    plain, dialects, _ = selftrain.adapt(records, decode, table=input_table, weights=selftrain.Weights(rounds=1))
+    assert {d.table for _, d in dialects} == {input_table}
+    wrong = "t4_0" if input_table == 11 else "t11_0"
+    assert selftrain._keys(plain[wrong]) != selftrain._keys(calls[wrong])
+    if input_table == 11:
+        longest = lambda cs: max(c.transcript.end - c.transcript.start for c in cs)  # noqa: E731
+        assert longest(plain["t4_0"]) < longest(calls["t4_0"]) / 2
+
+
 def test_dialect_without_motif_learns_no_motif():
     rng = np.random.default_rng(0)
     seq, genes = _genome(3)
