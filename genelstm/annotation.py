@@ -209,8 +209,10 @@ def _attrs_gtf(text: str) -> dict[str, str]:
 
 
 def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAULT_TABLE) -> list[Gene]:
-    """GFF3 and GTF: CDS rows grouped by transcript, transcripts by gene; GTF stop_codon rows join the CDS."""
+    """GFF3 and GTF: CDS rows grouped by transcript, transcripts by gene; GTF stop_codon rows join the CDS.
+    A CDS row's ``transl_table`` (NCBI's, and genelstm's for codes other than 1 and 11) overrides ``table``."""
     cds: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # transcript -> (start, end, phase)
+    tables: dict[str, int] = {}  # transcript -> its CDS rows' transl_table
     utr: dict[str, list[tuple[int, int]]] = defaultdict(list)
     tx_info: dict[str, tuple[str, int, str]] = {}  # transcript -> (seqid, strand, gene id)
     parent_of: dict[str, str] = {}
@@ -293,6 +295,8 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
                     else:
                         ph = int(phase_s) if phase_s in ("0", "1", "2") and ftype == "CDS" else 0
                         cds[tid].append((start, end, ph))
+                        if attrs.get("transl_table", "").isdigit():
+                            tables[tid] = int(attrs["transl_table"])
         except UnicodeDecodeError:
             raise InputError(path, "not a text file") from None
     genes: dict[str, Gene] = {}
@@ -312,7 +316,7 @@ def read_gff(path: str | Path, genome: Genome, *, gtf: bool, table: int = DEFAUL
         tx = Transcript(
             id=tid, seqid=seqid, strand=strand, cds=tuple(segs),
             utr=tuple(sorted(utr.get(tid, ()))),
-            partial5=attr_p5 or first_phase != 0, partial3=attr_p3, phase=first_phase, table=table,
+            partial5=attr_p5 or first_phase != 0, partial3=attr_p3, phase=first_phase, table=tables.get(tid, table),
             pseudo=tid in pseudo or gid in pseudo,
         )
         tx = _edge_partial(tx, genome, length)

@@ -151,3 +151,27 @@ def test_gff3_names_an_unusual_code_on_the_cds_rows():
     rows = [ln.split("\t") for ln in out.getvalue().splitlines()]
     tagged = {(r[8].split(";")[0], r[2]) for r in rows if "transl_table=4" in r[8]}
     assert tagged == {("ID=g2.t1.cds", "CDS")}
+
+
+def test_a_table_4_gene_survives_a_gff3_round_trip(tmp_path):
+    """Written with transl_table=4 and read back (default table 11), a gene with TGA inside keeps its code and
+    stays a valid gene, not one with an internal stop."""
+    from genelstm.annotation import check, read_annotation
+    from genelstm.genemodel import Transcript
+    from genelstm.gff3 import write_genes, write_header
+
+    seq = "CC" + "ATG" + "AAA" * 20 + "TGA" + "GCT" * 20 + "TAA" + "GG"
+    genome = MemoryGenome("g.fa", {"r": seq})
+    path = tmp_path / "p.gff3"
+    with open(path, "w") as fh:
+        write_header(fh, list(genome))
+        write_genes(fh, [Transcript("g1", "r", 1, ((2, len(seq) - 2),), table=4)])
+    [gene] = read_annotation(path, genome)
+    [tx] = gene.transcripts
+    assert tx.table == 4
+    [checked] = check(genome, [gene])
+    assert checked.valid, checked
+    # the same row without the attribute reads as table 11, where TGA ends the gene early
+    path.write_text(path.read_text().replace(";transl_table=4", ""))
+    [checked] = check(genome, read_annotation(path, genome))
+    assert not checked.valid
