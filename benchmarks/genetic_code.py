@@ -2,6 +2,7 @@
 
     python benchmarks/genetic_code.py [--split benchmarks/splits/prokaryotes.tsv] [--roles train,val] [EXTRA...]
     python benchmarks/genetic_code.py --pieces 3000,5000,10000,20000 [--per-genome 200]
+    python benchmarks/genetic_code.py --decoded 5000,10000 [--per-genome 20] [-m MODEL]
 
 Per genome of the split (training and validation genomes by default: the rule's two thresholds were set on
 them) and per extra file: the share of the first SAMPLE bases inside open frames of LONG_ORF bases or more
@@ -10,13 +11,17 @@ with TGA as a stop and with TGA read through, their ratio, the table chosen and 
 ``--pieces``: the same rule on pieces of each genome of known table (a plasmid's or a contig's worth; evenly
 spaced, so deterministic): per piece size and genome, how many pieces get the wrong table; per size, how many
 of the wrong and of the right choices are flagged as close calls (genetic_code.unsure: a warning naming --table).
+
+``--decoded``: what predict does with inputs under 20 kb when no table is given -- each piece through the
+network as a small input, decoded under tables 11 and 4, read as the one its genes favour
+(predict._small_input_table, genetic_code.by_decoding) -- and how many pieces get the wrong table.
 """
 from __future__ import annotations
 
 import argparse
 import os
 
-from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
+from common import ROOT, add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import genetic_code  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
@@ -29,6 +34,39 @@ def pieces(genome, size: int, count: int) -> list[MemoryGenome]:
     step = max(len(spans) / count, 1.0)
     chosen = [spans[int(i * step)] for i in range(min(count, len(spans)))]
     return [MemoryGenome(f"{rid}:{a}", {f"{rid}:{a}": genome.fetch(rid, a, a + size)}) for rid, a in chosen]
+
+
+def decoded_table(rows, sizes: list[int], count: int, model_path: str) -> None:
+    import torch
+
+    from genelstm import checkpoint
+    from genelstm.predict import PredictOptions, _small_input_table, decoder_options, genome_evidence
+
+    torch.set_num_threads(2)
+    model, _, ck = checkpoint.load_model(model_path)
+    opts = PredictOptions(**decoder_options(ck), table=11)
+    print(f"# decoded under both codes: table 4 where the genes' total score gains more than "
+          f"{genetic_code.SMALL_MARGIN:.0%}")
+    print("genome\trole\ttable\t" + "\t".join(f"{s} bp: wrong/pieces" for s in sizes))
+    total = {s: [0, 0, 0, 0] for s in sizes}
+    for name, role, table, path in rows:
+        genome = read_sequences(path)
+        cells = []
+        for s in sizes:
+            small = opts.without_dialect(s)
+            wrong, ps = 0, pieces(genome, s, count)
+            for p in ps:
+                records = genome_evidence(model, p, small, device=torch.device("cpu"))
+                wrong += _small_input_table(records, small)[0].table != table
+            k = 0 if table == 11 else 2
+            total[s][k] += wrong
+            total[s][k + 1] += len(ps)
+            cells.append(f"{wrong}/{len(ps)}")
+        print(f"{name}\t{role}\t{table}\t" + "\t".join(cells), flush=True)
+    for s in sizes:
+        w11, n11, w4, n4 = total[s]
+        print(f"# {s} bp: table-11 pieces read as 4: {w11}/{n11} ({w11 / max(n11, 1):.2%}); "
+              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%})")
 
 
 def piece_table(rows, sizes: list[int], count: int) -> None:
@@ -64,6 +102,8 @@ def main() -> None:
     add_split_args(ap)
     ap.add_argument("--roles", default="train,val")
     ap.add_argument("--pieces", help="comma-separated piece sizes: score pieces of each genome instead")
+    ap.add_argument("--decoded", help="comma-separated piece sizes: read each piece's table by decoding it")
+    ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
     ap.add_argument("--per-genome", type=int, default=200, help="pieces per genome and size")
     ap.add_argument("extra", nargs="*", help="more genomes (no table known)")
     args = ap.parse_args()
@@ -72,6 +112,9 @@ def main() -> None:
             for e in read_split(args.split) if e.role in roles]
     if args.pieces:
         piece_table(rows, [int(x) for x in args.pieces.split(",")], args.per_genome)
+        return
+    if args.decoded:
+        decoded_table(rows, [int(x) for x in args.decoded.split(",")], args.per_genome, args.model)
         return
     rows += [(os.path.basename(p), "extra", None, p) for p in args.extra]
     print(f"# open frames of {genetic_code.LONG_ORF} bp or more, first {genetic_code.SAMPLE:,} bases; table 4 where "

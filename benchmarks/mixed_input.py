@@ -120,13 +120,13 @@ def tables(model, opts: PredictOptions, data_dir: str) -> None:
     print(f"# the mixture as a whole: {note}")
     runs = {}
     for title, group_tables in (("input's table for all", False), ("each group's own table", True)):
-        calls, notes = self_trained(model, mixed, auto, device=cpu, group_tables=group_tables)
+        calls, notes, _ = self_trained(model, mixed, auto, device=cpu, read_table=group_tables)
         runs[title] = calls
         for line in notes[1:]:
             print(f"# {title}: {line[:160]}")
     print(f"{'genome':22s} {'alone, own table':>17s} " + " ".join(f"{t:>22s}" for t in runs))
     for name, vg in genomes.items():
-        alone, _ = self_trained(model, vg.genome, replace(opts, table=vg.table), device=cpu)
+        alone, _, _ = self_trained(model, vg.genome, replace(opts, table=vg.table), device=cpu)
         prefix = f"{name[:4]}|"
         row = [calls_f1(vg, alone)]
         for calls in runs.values():

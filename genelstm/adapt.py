@@ -92,8 +92,7 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
         opts, table_note, loud = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
         if table_note:
             (log.warning if loud else log.info)("%s: %s", os.path.basename(path), table_note)
-        calls, _ = self_trained(model, genome, opts, device=device,  # it logs what it learned itself
-                                group_tables=table_note is not None)
+        calls, _, _ = self_trained(model, genome, opts, device=device, read_table=True)  # it logs what it learned
         n_complete = n_partial = 0
         for rec in genome:
             txs = [c.transcript for c in calls[rec.id]]

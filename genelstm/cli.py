@@ -209,8 +209,8 @@ def train(genomes, annotations, corpus, data_dir, cache_dir, output, config_file
 @click.option("--mode", type=click.Choice(["prokaryote", "eukaryote"]), help="Gene grammar [from the model].")
 @click.option("--table", type=click.IntRange(1, 33),
               help="NCBI translation table [prokaryote: 11, or 4 where the input's open frames show TGA read "
-                   "as tryptophan (inputs of 20 kb or more; read per group where the records are of several "
-                   "genomes); eukaryote: 1].")
+                   "as tryptophan (read per group where the records are of several genomes; inputs under 20 kb "
+                   "are decoded under both and read as the one their genes favour); eukaryote: 1].")
 @click.option("--min-score", type=float,
               help="Gene score threshold: higher for precision, lower for sensitivity [the model's, else 0].")
 @click.option("--min-length", type=click.IntRange(3), default=90, show_default=True, help="Shortest gene (bp, with stop).")

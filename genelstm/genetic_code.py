@@ -32,6 +32,11 @@ SAMPLE = 1_000_000
 #: Mycoplasmas 1.97-2.87); on 20-kb pieces of them 16 of the 17 wrong choices are flagged and 2.6% of the right
 #: ones, on 50-kb pieces 2 of 2 and 1.1% (benchmarks/genetic_code.py --pieces)
 UNSURE_RATIO, SURE_RATIO = 1.3, 1.8
+#: inputs too small for the long-frame rule (plasmids, phages, contigs under 20 kb) are decoded under both codes
+#: and read as table 4 where that raises their genes' total score (above the threshold) by more than this share:
+#: a table-11 input scores alike either way (TGA ends few of its genes), a table-4 one loses its genes to TGA
+#: under 11 (benchmarks/genetic_code.py --decoded)
+SMALL_MARGIN = 0.03
 
 
 def long_orf_cover(codes: np.ndarray, stops: frozenset[str], min_length: int = LONG_ORF) -> float:
@@ -59,6 +64,12 @@ def unsure(standard: float, read_through: float) -> bool:
     """Is the choice from these two covers (choose's) a close one, that a user should check with --table?"""
     ratio = read_through / max(standard, 1e-9)
     return ratio >= UNSURE_RATIO and not (ratio >= SURE_RATIO and read_through >= MIN_COVER)
+
+
+def by_decoding(score11: float, score4: float) -> int:
+    """The table of an input too small for ``choose``, from the total score of its genes (each above the
+    decoder's threshold) decoded with TGA as a stop (``score11``) and read through (``score4``)."""
+    return 4 if (score4 - score11) / max(score11, score4, 1.0) > SMALL_MARGIN else 11
 
 
 def choose(genome, records=None) -> tuple[int, float, float]:

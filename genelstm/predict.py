@@ -525,10 +525,12 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
                  bar: tqdm | None = None, watch: Stopwatch | None = None, bases: int | None = None,
-                 group_tables: bool = False) -> tuple[dict[str, list[Call]], list[str]]:
-    """Calls per record after per-genome self-training, and header lines saying what was learned.
-    ``group_tables``: the table was read from the input (not given), so where the records fall into groups of
-    unlike codon usage each group's table is read from its own records (genetic_code.choose).
+                 read_table: bool = False) -> tuple[dict[str, list[Call]], list[str], int]:
+    """Calls per record after per-genome self-training, header lines saying what was learned, and the input's
+    translation table. ``read_table``: no table was given, so where the records fall into groups of unlike codon
+    usage each group's table is read from its own records (genetic_code.choose), and an input under
+    ``opts.adapt_min_bases`` is decoded under tables 11 and 4 and read as the one its genes favour
+    (genetic_code.by_decoding).
 
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
     model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
@@ -547,12 +549,19 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
 
     if total < opts.adapt_min_bases:
         gc = selftrain.gc_of(records)
+        notes = []
+        if read_table:
+            small, note = _small_input_table(records, small)
+            opts = replace(opts, table=small.table)
+            (log.warning if small.table != 11 else log.info)(note)
+            notes.append(note)
         if not opts.priors:
             head = ", its start-choice head" if small.choice_weight and model.choice_head is not None else ""
             note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
                     f"network{head} and the corpus start-codon prior decide (score threshold {small.min_score:g})")
             log.warning(note)
-            return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, [note]
+            return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, notes + [note], \
+                opts.table
         prior = selftrain.nearest_by_gc(opts.priors, gc, opts.prior_k)
         note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit; corpus prior "
                 f"{prior['name']} (GC {prior['gc']:.1%}) matched to the input's GC {gc:.1%}")
@@ -560,10 +569,10 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         w = opts.adapt_weights
         w = replace(w, coding=w.coding * opts.small_scale, start=w.start * opts.small_scale)
         return selftrain.apply(records, lambda rid, c, ev: decode_record(rid, c, ev, small),
-                               selftrain.from_plain(prior), table=opts.table, weights=w), [note]
+                               selftrain.from_plain(prior), table=opts.table, weights=w), notes + [note], opts.table
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
-    table_of = (lambda group: genetic_code.choose(genome, set(group))[0]) if group_tables else None
+    table_of = (lambda group: genetic_code.choose(genome, set(group))[0]) if read_table else None
     calls, dialects, rounds = selftrain.adapt(records, decode, table=opts.table, weights=opts.adapt_weights,
                                               log=log.info, table_of=table_of)
     watch.times["self-training fit"] = time.perf_counter() - t0 - (watch.times.get("decoding", 0.0) - before)
@@ -584,7 +593,21 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
                             " (--table overrides)", shown, d.table, opts.table)
     for note in notes:
         log.info(note)
-    return calls, notes
+    return calls, notes, opts.table
+
+
+def _small_input_table(records: dict, small: PredictOptions) -> tuple[PredictOptions, str]:
+    """``small`` with the table an input too small for the long-frame rule reads as (genetic_code.by_decoding:
+    its records decoded under tables 11 and 4, the genes' scores above the threshold summed), and a line saying
+    so. The network's evidence does not depend on the table; one more decode of under 20 kb costs little."""
+    score = {t: sum(c.score - small.min_score for rid, (codes, ev) in records.items()
+                    for c in decode_record(rid, codes, ev, replace(small, table=t))) for t in (11, 4)}
+    table = genetic_code.by_decoding(score[11], score[4])
+    gain = (score[4] - score[11]) / max(score[11], score[4], 1.0)
+    note = (f"translation table {table} read from the input by decoding it under both: its genes score "
+            f"{gain:+.0%} with TGA read as tryptophan" + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "")
+            + "; --table overrides")
+    return replace(small, table=table), note
 
 
 def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None, bool]:
@@ -606,6 +629,11 @@ def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions,
             + ("; a close call (too little sequence, or few genes): check it with --table 11 and --table 4"
                if close else "; --table overrides"))
     return replace(opts, table=table), note, table != 11 or close
+
+
+def _header_line(model_name: str, opts: PredictOptions, bases: int) -> str:
+    return (f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
+            + _decoder_summary(opts, bases))
 
 
 def _decoder_summary(opts: PredictOptions, bases: int) -> str:
@@ -631,6 +659,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
     """Predict genes for every record and write the outputs atomically; returns the number of genes."""
     original = genome
     input_bases = sum(r.length for r in original)
+    table_given = opts.table
     opts, table_note, loud = resolve_table(genome, opts)
     if table_note:
         (log.warning if loud else log.info)(table_note)
@@ -647,13 +676,15 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         if genome is view:
             on_probs = view.tracks(on_probs)
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
-        header = [f"genelstm {__version__}; model {model_name}; mode {opts.mode}; table {opts.table}; "
-                  + _decoder_summary(opts, input_bases)] + ([table_note] if table_note else [])
+        header = [_header_line(model_name, opts, input_bases)] + ([table_note] if table_note else [])
         adapted: dict[str, list[Call]] | None = None
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:
-            adapted, notes = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
-                                          watch=watch, bases=input_bases, group_tables=table_note is not None)
+            adapted, notes, table = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
+                                                 watch=watch, bases=input_bases, read_table=table_given is None)
+            if table != opts.table:  # read from a small input by decoding it
+                opts = replace(opts, table=table)
+                header[0] = _header_line(model_name, opts, input_bases)
             header += notes
         write_header(gff, original, header)
         prok = opts.mode == "prokaryote"

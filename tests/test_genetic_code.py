@@ -175,3 +175,40 @@ def test_a_table_4_gene_survives_a_gff3_round_trip(tmp_path):
     path.write_text(path.read_text().replace(";transl_table=4", ""))
     [checked] = check(genome, read_annotation(path, genome))
     assert not checked.valid
+
+
+@pytest.mark.parametrize("score11, score4, table", [(100.0, 100.0, 11), (100.0, 102.0, 11), (100.0, 104.0, 4),
+                                                    (0.0, 0.0, 11), (100.0, 60.0, 11), (0.0, 50.0, 4)])
+def test_a_small_input_reads_as_the_table_its_genes_favour(score11, score4, table):
+    assert genetic_code.by_decoding(score11, score4) == table
+
+
+def _predict_table(path, tmp_path, *extra):
+    out = tmp_path / "p.gff3"
+    r = CliRunner().invoke(main, ["predict", str(path), "-o", str(out), "--no-progress", *map(str, extra)])
+    assert r.exit_code == 0, r.output
+    return out.read_text()
+
+
+def test_a_small_table_11_input_stays_table_11(tmp_path):
+    """phiX174 (5.4 kb): decoded both ways, its genes do not gain from reading TGA through."""
+    from conftest import TEST_DATA
+
+    gff = _predict_table(TEST_DATA / "phiX174_NC_001422.gbk.gz", tmp_path)
+    assert "table 11;" in gff and "translation table 11 read from the input by decoding it" in gff
+    assert "transl_table" not in gff
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "prokaryotes").is_dir(), reason="needs ../shared/data/prokaryotes")
+def test_a_small_mycoplasma_piece_reads_as_table_4_unless_told(tmp_path):
+    """12 kb of Mycoplasma mycoides, under the long-frame rule's 20 kb: decoded both ways, its genes favour table 4;
+    --table 11 is obeyed."""
+    genome = read_sequences(SHARED_DATA / "prokaryotes" / "Mycoplasma_mycoides_subsp_mycoides_GCF_000800785.1.gbff.gz")
+    rec = next(iter(genome))
+    fasta = tmp_path / "piece.fa"
+    fasta.write_text(">piece\n" + genome.fetch(rec.id, 200_000, 212_000) + "\n")
+    gff = _predict_table(fasta, tmp_path)
+    assert "table 4;" in gff and "translation table 4 read from the input by decoding it" in gff
+    assert "transl_table=4" in gff
+    gff = _predict_table(fasta, tmp_path, "--table", "11")
+    assert "table 11;" in gff and "read from the input" not in gff
