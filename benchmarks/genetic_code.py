@@ -36,42 +36,9 @@ def pieces(genome, size: int, count: int) -> list[MemoryGenome]:
     return [MemoryGenome(f"{rid}:{a}", {f"{rid}:{a}": genome.fetch(rid, a, a + size)}) for rid, a in chosen]
 
 
-def decoded_table(rows, sizes: list[int], count: int, model_path: str) -> None:
-    import torch
-
-    from genelstm import checkpoint
-    from genelstm.predict import PredictOptions, _small_input_table, decoder_options, genome_evidence
-
-    torch.set_num_threads(2)
-    model, _, ck = checkpoint.load_model(model_path)
-    opts = PredictOptions(**decoder_options(ck), table=11)
-    print(f"# decoded under both codes: table 4 where the genes' total score gains more than "
-          f"{genetic_code.SMALL_MARGIN:.0%}")
-    print("genome\trole\ttable\t" + "\t".join(f"{s} bp: wrong/pieces" for s in sizes))
-    total = {s: [0, 0, 0, 0] for s in sizes}
-    for name, role, table, path in rows:
-        genome = read_sequences(path)
-        cells = []
-        for s in sizes:
-            small = opts.without_dialect(s)
-            wrong, ps = 0, pieces(genome, s, count)
-            for p in ps:
-                records = genome_evidence(model, p, small, device=torch.device("cpu"))
-                wrong += _small_input_table(records, small)[0].table != table
-            k = 0 if table == 11 else 2
-            total[s][k] += wrong
-            total[s][k + 1] += len(ps)
-            cells.append(f"{wrong}/{len(ps)}")
-        print(f"{name}\t{role}\t{table}\t" + "\t".join(cells), flush=True)
-    for s in sizes:
-        w11, n11, w4, n4 = total[s]
-        print(f"# {s} bp: table-11 pieces read as 4: {w11}/{n11} ({w11 / max(n11, 1):.2%}); "
-              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%})")
-
-
-def piece_table(rows, sizes: list[int], count: int) -> None:
-    print(f"# pieces: wrong tables of pieces per genome (rule: ratio >= {genetic_code.RATIO}, "
-          f"read-through cover >= {genetic_code.MIN_COVER})")
+def piece_scan(rows, sizes: list[int], count: int, read, flags: bool) -> None:
+    """Per genome and piece size, how many of its pieces ``read(piece, size) -> (table, close call)`` gets wrong;
+    per size, the totals (and with ``flags``, how many wrong and right choices were flagged as close calls)."""
     print("genome\trole\ttable\t" + "\t".join(f"{s} bp: wrong/pieces" for s in sizes))
     total = {s: [0, 0, 0, 0] for s in sizes}  # table 11: wrong, pieces; table 4: wrong, pieces
     flagged = {s: [0, 0] for s in sizes}  # flagged among the wrong choices, among the right ones
@@ -82,9 +49,9 @@ def piece_table(rows, sizes: list[int], count: int) -> None:
             ps = pieces(genome, s, count)
             wrong = 0
             for p in ps:
-                chosen, standard, through = genetic_code.choose(p)
+                chosen, close = read(p, s)
                 wrong += chosen != table
-                flagged[s][chosen == table] += genetic_code.unsure(standard, through)
+                flagged[s][chosen == table] += close
             k = 0 if table == 11 else 2
             total[s][k] += wrong
             total[s][k + 1] += len(ps)
@@ -93,8 +60,39 @@ def piece_table(rows, sizes: list[int], count: int) -> None:
     for s in sizes:
         w11, n11, w4, n4 = total[s]
         print(f"# {s} bp: table-11 pieces read as 4: {w11}/{n11} ({w11 / max(n11, 1):.2%}); "
-              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%}); flagged as close calls: "
-              f"{flagged[s][0]} of the {w11 + w4} wrong, {flagged[s][1]} of the {n11 + n4 - w11 - w4} right")
+              f"table-4 pieces read as 11: {w4}/{n4} ({w4 / max(n4, 1):.2%})"
+              + (f"; flagged as close calls: {flagged[s][0]} of the {w11 + w4} wrong, {flagged[s][1]} of the "
+                 f"{n11 + n4 - w11 - w4} right" if flags else ""))
+
+
+def decoded_table(rows, sizes: list[int], count: int, model_path: str) -> None:
+    import torch
+
+    from genelstm import checkpoint
+    from genelstm.predict import PredictOptions, _small_input_table, decoder_options, genome_evidence
+
+    torch.set_num_threads(2)
+    model, _, ck = checkpoint.load_model(model_path)
+    opts = PredictOptions(**decoder_options(ck), table=11)
+
+    def read(piece, size):
+        small = opts.without_dialect(size)
+        records = genome_evidence(model, piece, small, device=torch.device("cpu"))
+        return _small_input_table(records, small)[0].table, False
+
+    print(f"# decoded under both codes: table 4 where the genes' total score gains more than "
+          f"{genetic_code.SMALL_MARGIN:.0%}")
+    piece_scan(rows, sizes, count, read, flags=False)
+
+
+def piece_table(rows, sizes: list[int], count: int) -> None:
+    def read(piece, size):
+        chosen, standard, through = genetic_code.choose(piece)
+        return chosen, genetic_code.unsure(standard, through)
+
+    print(f"# pieces: wrong tables of pieces per genome (rule: ratio >= {genetic_code.RATIO}, "
+          f"read-through cover >= {genetic_code.MIN_COVER})")
+    piece_scan(rows, sizes, count, read, flags=True)
 
 
 def main() -> None:
