@@ -614,7 +614,8 @@ def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions,
     """``opts`` with its translation table settled, a line saying how when it was chosen, and whether that line
     is a warning (table 4, or a close call): a table given stays; otherwise eukaryote mode reads table 1, and a
     prokaryote input of ``adapt_min_bases`` or more gets 11 or 4 from its open reading frames
-    (genetic_code.choose); smaller ones, 11."""
+    (genetic_code.choose); smaller ones, 11 for now: self_trained reads theirs by decoding them under both tables
+    (_small_input_table), which needs the network's evidence."""
     if opts.table is not None:
         return opts, None, False
     if opts.mode != "prokaryote":
