@@ -3,6 +3,7 @@
     python benchmarks/genetic_code.py [--split benchmarks/splits/prokaryotes.tsv] [--roles train,val] [EXTRA...]
     python benchmarks/genetic_code.py --pieces 3000,5000,10000,20000 [--per-genome 200]
     python benchmarks/genetic_code.py --decoded 5000,10000 [--per-genome 20] [-m MODEL]
+    python benchmarks/genetic_code.py --close-calls 20000,50000 [--per-genome 200] [-m MODEL]
 
 Per genome of the split (training and validation genomes by default: the rule's two thresholds were set on
 them) and per extra file: the share of the first SAMPLE bases inside open frames of LONG_ORF bases or more
@@ -14,7 +15,10 @@ of the wrong and of the right choices are flagged as close calls (genetic_code.u
 
 ``--decoded``: what predict does with inputs under 20 kb when no table is given -- each piece through the
 network as a small input, decoded under tables 11 and 4, read as the one its genes favour
-(predict._small_input_table, genetic_code.by_decoding) -- and how many pieces get the wrong table.
+(predict.table_by_decoding, genetic_code.by_decoding) -- and how many pieces get the wrong table.
+``--close-calls``: pieces of 20 kb or more as predict reads them with self-training on: the long-frame rule,
+and where it is a close call (genetic_code.unsure), decoding under both codes with self-training's round-0
+settings; the flagged column counts the close calls (each decided by decoding).
 """
 from __future__ import annotations
 
@@ -65,24 +69,29 @@ def piece_scan(rows, sizes: list[int], count: int, read, flags: bool) -> None:
                  f"{n11 + n4 - w11 - w4} right" if flags else ""))
 
 
-def decoded_table(rows, sizes: list[int], count: int, model_path: str) -> None:
+def decoded_table(rows, sizes: list[int], count: int, model_path: str, close_calls: bool = False) -> None:
     import torch
 
     from genelstm import checkpoint
-    from genelstm.predict import PredictOptions, _small_input_table, decoder_options, genome_evidence
+    from genelstm.predict import PredictOptions, table_by_decoding, decoder_options, genome_evidence
 
     torch.set_num_threads(2)
     model, _, ck = checkpoint.load_model(model_path)
     opts = PredictOptions(**decoder_options(ck), table=11)
 
     def read(piece, size):
-        small = opts.without_dialect(size)
-        records = genome_evidence(model, piece, small, device=torch.device("cpu"))
-        return _small_input_table(records, small)[0].table, False
+        use = opts.without_dialect(size) if size < opts.adapt_min_bases else opts  # as predict.self_trained
+        if close_calls:
+            chosen, standard, through = genetic_code.choose(piece)
+            if not genetic_code.unsure(standard, through):
+                return chosen, False
+        records = genome_evidence(model, piece, use, device=torch.device("cpu"))
+        return table_by_decoding(records, use)[0].table, close_calls
 
-    print(f"# decoded under both codes: table 4 where the genes' total score gains more than "
+    print(("# the long-frame rule, its close calls " if close_calls else "# ")
+          + f"decoded under both codes: table 4 where the genes' total score gains more than "
           f"{genetic_code.SMALL_MARGIN:.0%}")
-    piece_scan(rows, sizes, count, read, flags=False)
+    piece_scan(rows, sizes, count, read, flags=close_calls)
 
 
 def piece_table(rows, sizes: list[int], count: int) -> None:
@@ -101,6 +110,7 @@ def main() -> None:
     ap.add_argument("--roles", default="train,val")
     ap.add_argument("--pieces", help="comma-separated piece sizes: score pieces of each genome instead")
     ap.add_argument("--decoded", help="comma-separated piece sizes: read each piece's table by decoding it")
+    ap.add_argument("--close-calls", help="comma-separated piece sizes: the long-frame rule, close calls decoded")
     ap.add_argument("-m", "--model", default=str(ROOT / "genelstm/models/prokaryote.pt"))
     ap.add_argument("--per-genome", type=int, default=200, help="pieces per genome and size")
     ap.add_argument("extra", nargs="*", help="more genomes (no table known)")
@@ -111,8 +121,9 @@ def main() -> None:
     if args.pieces:
         piece_table(rows, [int(x) for x in args.pieces.split(",")], args.per_genome)
         return
-    if args.decoded:
-        decoded_table(rows, [int(x) for x in args.decoded.split(",")], args.per_genome, args.model)
+    if args.decoded or args.close_calls:
+        sizes = [int(x) for x in (args.decoded or args.close_calls).split(",")]
+        decoded_table(rows, sizes, args.per_genome, args.model, close_calls=bool(args.close_calls))
         return
     rows += [(os.path.basename(p), "extra", None, p) for p in args.extra]
     print(f"# open frames of {genetic_code.LONG_ORF} bp or more, first {genetic_code.SAMPLE:,} bases; table 4 where "

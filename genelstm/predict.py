@@ -551,7 +551,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         gc = selftrain.gc_of(records)
         notes = []
         if read_table:
-            small, note = _small_input_table(records, small)
+            small, note = table_by_decoding(records, small)
             opts = replace(opts, table=small.table)
             (log.warning if small.table != 11 else log.info)(note)
             notes.append(note)
@@ -570,6 +570,12 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         w = replace(w, coding=w.coding * opts.small_scale, start=w.start * opts.small_scale)
         return selftrain.apply(records, lambda rid, c, ev: decode_record(rid, c, ev, small),
                                selftrain.from_plain(prior), table=opts.table, weights=w), notes + [note], opts.table
+    table_notes = []
+    if read_table and genetic_code.unsure(*genetic_code.choose(genome)[1:]):  # a close call: decode both ways
+        with watch("decoding"):
+            opts, note = table_by_decoding(records, opts)
+        (log.warning if opts.table != 11 else log.info)(note)
+        table_notes.append(note)
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
     table_of = (lambda group: genetic_code.choose(genome, set(group))[0]) if read_table else None
@@ -593,21 +599,22 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
                             " (--table overrides)", shown, d.table, opts.table)
     for note in notes:
         log.info(note)
-    return calls, notes, opts.table
+    return calls, table_notes + notes, opts.table
 
 
-def _small_input_table(records: dict, small: PredictOptions) -> tuple[PredictOptions, str]:
-    """``small`` with the table an input too small for the long-frame rule reads as (genetic_code.by_decoding:
-    its records decoded under tables 11 and 4, the genes' scores above the threshold summed), and a line saying
-    so. The network's evidence does not depend on the table; one more decode of under 20 kb costs little."""
-    score = {t: sum(c.score - small.min_score for rid, (codes, ev) in records.items()
-                    for c in decode_record(rid, codes, ev, replace(small, table=t))) for t in (11, 4)}
+def table_by_decoding(records: dict, opts: PredictOptions) -> tuple[PredictOptions, str]:
+    """``opts`` with the table the input reads as when decoded with them under tables 11 and 4
+    (genetic_code.by_decoding: the genes' scores above the threshold summed), and a line saying so. For inputs
+    the long-frame rule cannot read: under 20 kb, and its close calls. The network's evidence does not depend
+    on the table, so this costs one more decode."""
+    score = {t: sum(c.score - opts.min_score for rid, (codes, ev) in records.items()
+                    for c in decode_record(rid, codes, ev, replace(opts, table=t))) for t in (11, 4)}
     table = genetic_code.by_decoding(score[11], score[4])
     gain = (score[4] - score[11]) / max(score[11], score[4], 1.0)
     note = (f"translation table {table} read from the input by decoding it under both: its genes score "
             f"{gain:+.0%} with TGA read as tryptophan" + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "")
             + "; --table overrides")
-    return replace(small, table=table), note
+    return replace(opts, table=table), note
 
 
 def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None, bool]:
@@ -615,7 +622,7 @@ def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions,
     is a warning (table 4, or a close call): a table given stays; otherwise eukaryote mode reads table 1, and a
     prokaryote input of ``adapt_min_bases`` or more gets 11 or 4 from its open reading frames
     (genetic_code.choose); smaller ones, 11 for now: self_trained reads theirs by decoding them under both tables
-    (_small_input_table), which needs the network's evidence."""
+    (table_by_decoding), which needs the network's evidence."""
     if opts.table is not None:
         return opts, None, False
     if opts.mode != "prokaryote":

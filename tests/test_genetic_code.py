@@ -136,7 +136,13 @@ def test_predict_warns_when_the_table_is_a_close_call(tiny_model, tmp_path, capl
         r = CliRunner().invoke(main, ["predict", str(fasta), "-m", str(tiny_model), "-o", str(out), "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "translation table 11 chosen" in caplog.text and "close call" in caplog.text
-    assert "close call" in out.read_text()
+    header = [ln for ln in out.read_text().splitlines() if ln.startswith("# ")]
+    assert "close call" in header[1]
+    # with self-training on, the close call is then decided by decoding under both codes, and the header's
+    # first line names the table that decided
+    [decided] = [ln for ln in header if "read from the input by decoding it under both" in ln]
+    table = int(decided.split("translation table ")[1].split()[0])
+    assert f"; table {table};" in header[0]
 
 
 def test_gff3_names_an_unusual_code_on_the_cds_rows():
