@@ -116,11 +116,11 @@ def tables(model, opts: PredictOptions, data_dir: str) -> None:
     genomes = {name: load_val_genome(os.path.join(data_dir, f), t, name) for name, (f, t) in TABLES.items()}
     seqs = {f"{name[:4]}|{r.id}": vg.genome.fetch(r.id) for name, vg in genomes.items() for r in vg.genome}
     mixed = MemoryGenome("mixed", seqs)
-    auto, note, _ = resolve_table(mixed, replace(opts, table=None))
+    auto, note, close = resolve_table(mixed, replace(opts, table=None))
     print(f"# the mixture as a whole: {note}")
     runs = {}
     for title, group_tables in (("input's table for all", False), ("each group's own table", True)):
-        calls, notes, _ = self_trained(model, mixed, auto, device=cpu, read_table=group_tables)
+        calls, notes, _ = self_trained(model, mixed, auto, device=cpu, read_table=group_tables, close_call=close)
         runs[title] = calls
         for line in notes[1:]:
             print(f"# {title}: {line[:160]}")

@@ -89,10 +89,11 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
     out = []
     for path in genomes:
         genome = read_sequences(path)
-        opts, table_note, loud = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
+        opts, table_note, close = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
         if table_note:
-            (log.warning if loud else log.info)("%s: %s", os.path.basename(path), table_note)
-        calls, _, _ = self_trained(model, genome, opts, device=device, read_table=True)  # it logs what it learned
+            (log.warning if opts.table != 11 or close else log.info)("%s: %s", os.path.basename(path), table_note)
+        calls, _, _ = self_trained(model, genome, opts, device=device, read_table=True,  # it logs what it learned
+                                   close_call=close)
         n_complete = n_partial = 0
         for rec in genome:
             txs = [c.transcript for c in calls[rec.id]]

@@ -525,12 +525,13 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
 
 def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, device: torch.device, on_probs=None,
                  bar: tqdm | None = None, watch: Stopwatch | None = None, bases: int | None = None,
-                 read_table: bool = False) -> tuple[dict[str, list[Call]], list[str], int]:
+                 read_table: bool = False, close_call: bool = False
+                 ) -> tuple[dict[str, list[Call]], list[str], int]:
     """Calls per record after per-genome self-training, header lines saying what was learned, and the input's
     translation table. ``read_table``: no table was given, so where the records fall into groups of unlike codon
     usage each group's table is read from its own records (genetic_code.choose), and an input under
     ``opts.adapt_min_bases`` is decoded under tables 11 and 4 and read as the one its genes favour
-    (genetic_code.by_decoding).
+    (genetic_code.by_decoding); so is an input whose table resolve_table found a ``close_call``.
 
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
     model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
@@ -571,7 +572,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         return selftrain.apply(records, lambda rid, c, ev: decode_record(rid, c, ev, small),
                                selftrain.from_plain(prior), table=opts.table, weights=w), notes + [note], opts.table
     table_notes = []
-    if read_table and genetic_code.unsure(*genetic_code.choose(genome)[1:]):  # a close call: decode both ways
+    if read_table and close_call:  # the long-frame rule could not tell: decode both ways
         with watch("decoding"):
             opts, note = table_by_decoding(records, opts)
         (log.warning if opts.table != 11 else log.info)(note)
@@ -618,8 +619,8 @@ def table_by_decoding(records: dict, opts: PredictOptions) -> tuple[PredictOptio
 
 
 def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None, bool]:
-    """``opts`` with its translation table settled, a line saying how when it was chosen, and whether that line
-    is a warning (table 4, or a close call): a table given stays; otherwise eukaryote mode reads table 1, and a
+    """``opts`` with its translation table settled, a line saying how when it was chosen, and whether the choice
+    was a close call (genetic_code.unsure): a table given stays; otherwise eukaryote mode reads table 1, and a
     prokaryote input of ``adapt_min_bases`` or more gets 11 or 4 from its open reading frames
     (genetic_code.choose); smaller ones, 11 for now: self_trained reads theirs by decoding them under both tables
     (table_by_decoding), which needs the network's evidence."""
@@ -636,7 +637,7 @@ def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions,
             + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "")
             + ("; a close call (too little sequence, or few genes): check it with --table 11 and --table 4"
                if close else "; --table overrides"))
-    return replace(opts, table=table), note, table != 11 or close
+    return replace(opts, table=table), note, close
 
 
 def _header_line(model_name: str, opts: PredictOptions, bases: int) -> str:
@@ -668,9 +669,9 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
     original = genome
     input_bases = sum(r.length for r in original)
     table_given = opts.table
-    opts, table_note, loud = resolve_table(genome, opts)
+    opts, table_note, close = resolve_table(genome, opts)
     if table_note:
-        (log.warning if loud else log.info)(table_note)
+        (log.warning if opts.table != 11 or close else log.info)(table_note)
     view = Circularized(genome, force=opts.circular) if opts.mode == "prokaryote" else None
     if view is not None and view.any:  # circular records: searched across their origin
         genome = view
@@ -689,8 +690,9 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         watch = Stopwatch()
         if opts.mode == "prokaryote" and opts.adapt:
             adapted, notes, table = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
-                                                 watch=watch, bases=input_bases, read_table=table_given is None)
-            if table != opts.table:  # read from a small input by decoding it
+                                                 watch=watch, bases=input_bases, read_table=table_given is None,
+                                                 close_call=close)
+            if table != opts.table:  # read by decoding (a small input, or a close call)
                 opts = replace(opts, table=table)
                 header[0] = _header_line(model_name, opts, input_bases)
             header += notes

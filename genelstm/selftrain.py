@@ -441,15 +441,16 @@ SPLIT_GAIN = 0.01
 GROUP_MIN_CODONS = 100_000
 
 
-def _call_codon_counts(strands: tuple["Strand", "Strand"], transcripts, n: int, table: int = 11) -> np.ndarray:
+def _call_codon_counts(strands: tuple["Strand", "Strand"], transcripts, n: int) -> np.ndarray:
     """In-frame codon counts (64,) of a record's single-segment calls, partial ones included (a short contig's
-    genes are mostly cut by its ends), stop codons left out; ``strands``: the record's (forward, reverse)."""
+    genes are mostly cut by its ends), stop codons of the Strands' table left out; ``strands``: the record's
+    (forward, reverse)."""
     out = np.zeros(64)
     for st, genes in zip(strands, _by_strand(transcripts, n)):
         spans = np.array(genes, np.int64).reshape(-1, 2)
         if len(spans):
-            ids = st.ids[_in_frame_positions(spans[:, 0], spans[:, 1])]
-            ids = ids[(ids >= 0) & ~_is_codon(ids, codon_table(table)[1])]
+            at = _in_frame_positions(spans[:, 0], spans[:, 1])
+            ids = st.ids[at][(st.ids[at] >= 0) & ~st.is_stop[at]]
             out += np.bincount(ids, minlength=64)
     return out
 
@@ -534,8 +535,8 @@ def adapt(records: dict, decode, *, table: int = 11, weights: Weights = Weights(
         return {rid: strand_genes([c.transcript for c in calls[rid]], len(codes))
                 for rid, (codes, _) in records.items()}
 
-    groups = composition_groups({rid: _call_codon_counts(both[rid], [c.transcript for c in calls[rid]], len(codes),
-                                                         table) for rid, (codes, _) in records.items()})
+    groups = composition_groups({rid: _call_codon_counts(both[rid], [c.transcript for c in calls[rid]], len(codes))
+                                 for rid, (codes, _) in records.items()})
     tables = [table_of(group) if table_of is not None and len(groups) > 1 else table for group in groups]
     decoders = [decode if t == table else partial(decode, table=t) for t in tables]
     for group, t, dec in zip(groups, tables, decoders):
