@@ -97,6 +97,8 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
     "choice_weight": [0.0, 64.0, 128.0, 256.0],
     # weight of the genes-vs-upstream-stretch codon table in the start choice (selftrain.upstream_term)
     "adapt_upstream": [0.0, 0.15, 0.25, 0.5, 1.0],
+    # per codon of the gene a start would begin, added when a stop's start is chosen (selftrain.Weights.length)
+    "adapt_length": [0.0, 5.0, 10.0, 15.0, 20.0, 25.0],
 }
 
 
@@ -124,7 +126,10 @@ def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> Predi
                                                           choice_ref=setting.get("adapt_choice_ref", 0.0),
                                                           tandem=setting["adapt_tandem"],
                                                           upstream=setting["adapt_upstream"],
-                                                          coding_floor=setting.get("adapt_coding_floor")))
+                                                          length=setting["adapt_length"],
+                                                          coding_floor=setting.get("adapt_coding_floor"),
+                                                          sd_strong=(None if setting.get("adapt_sd_strong") is None
+                                                                     else tuple(setting["adapt_sd_strong"]))))
 
 
 def start_codon_usage(priors: list[dict], split: str) -> dict:
@@ -188,6 +193,7 @@ def main() -> None:
         # chosen on the training genomes by benchmarks/choose_on_training.py
         best["adapt_choice_ref"] = prev.get("adapt_choice_ref", 0.0)
         best["adapt_coding_floor"] = prev.get("adapt_coding_floor")
+        best["adapt_sd_strong"] = prev.get("adapt_sd_strong")
     measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
     best_score = measure(best)
     for _ in range(0 if args.small_only else args.passes):

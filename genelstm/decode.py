@@ -97,6 +97,9 @@ class Evidence:
     #: the network's start-choice logits (model.GeneLSTM.choice_head), or None: choosing among a stop's
     #: starts, they stand in for ``start`` (see _candidates' ``choice_weight``)
     start_choice: np.ndarray | None = None
+    #: choosing among a stop's starts, each codon from the start to the stop adds this much (see
+    #: selftrain.Weights.length); the gene's score, once its start is chosen, does not count it
+    choice_per_codon: float = 0.0
 
     def __len__(self) -> int:
         return self.cod.shape[1]
@@ -105,7 +108,7 @@ class Evidence:
         cut = lambda x: None if x is None else x[..., a:b]  # noqa: E731
         return Evidence(self.cod[:, a:b], self.start[a:b], self.stop[a:b], cut(self.coding_extra),
                         cut(self.start_extra), self.extra_skip, self.choice_share, cut(self.choice_start),
-                        self.extra_floor, cut(self.start_choice))
+                        self.extra_floor, cut(self.start_choice), self.choice_per_codon)
 
 
 def evidence_arrays(probs: Probs, floor: float = PROB_FLOOR
@@ -230,6 +233,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
             val = -S[st] - ev.choice_share * H[np.minimum(st + skip, en)] + start_lo[st]
             if ev.choice_start is not None:
                 val = val + ev.choice_start[st]
+            if ev.choice_per_codon:
+                val = val + ev.choice_per_codon * ((en - st) // 3)
             if choice_weight and ev.start_choice is not None:
                 val = val + choice_weight * ev.start_choice[st].astype(np.float64) - net_start[st]
             order = np.lexsort((-val, kk))

@@ -159,6 +159,7 @@ def decoder_options(ck: dict) -> dict:
                                              choice_ref=float(dec.get("adapt_choice_ref", default.choice_ref)),
                                              tandem=float(dec.get("adapt_tandem", default.tandem)),
                                              upstream=float(dec.get("adapt_upstream", default.upstream)),
+                                             length=float(dec.get("adapt_length", default.length)),
                                              sd_strong=(None if dec.get("adapt_sd_strong") is None
                                                         else tuple(map(float, dec["adapt_sd_strong"]))),
                                              coding_floor=(None if dec.get("adapt_coding_floor") is None

@@ -397,6 +397,11 @@ class Weights:
     #: of which a share is wrong, the SD table understates a strong motif; where the motif is weak, counting
     #: it more lets that noise choose starts
     sd_strong: tuple[float, float, float] | None = None
+    #: choosing among a stop's start codons, each codon of the gene a start would begin counts this much (0:
+    #: off). An open frame's length is itself evidence (Prodigal adds a length factor to every start's coding
+    #: score and counts it again against interior starts): without it the network's start evidence and the
+    #: SD class, which favour whichever start looks most start-like, pick interior starts too often
+    length: float = 0.0
 
     def choice_parts(self, d: "Dialect") -> tuple[float, float, float]:
         """``start_parts`` for this genome's start choice, the SD multiplier raised as ``sd_strong`` says."""
@@ -611,7 +616,7 @@ def with_dialect(ev, c, d: Dialect, w: Weights, table: int = 11, ends=None):
     floor = None if w.coding_floor is None else (FIT_MIN_LENGTH, w.coding * w.coding_floor)
     return replace(ev, coding_extra=w.coding * coding_extra(c, d, table=table), start_extra=w.start * sum(terms),
                    extra_skip=w.skip, choice_share=w.choice_share(d), choice_start=sum(choice) if choice else None,
-                   extra_floor=floor)
+                   extra_floor=floor, choice_per_codon=w.length)
 
 
 def to_plain(d: Dialect, name: str) -> dict:

@@ -249,6 +249,7 @@ def test_bundled_decoder_settings_reach_the_decoder():
     assert plain.start_weight == dec["small"]["start_weight"] != opts.start_weight
     assert opts.start_alternatives == dec["start_alternatives"] > 0
     assert opts.adapt_weights.tandem == dec["adapt_tandem"] > 0
+    assert opts.adapt_weights.length == dec["adapt_length"] > 0
     assert opts.start_codons == plain.start_codons == tuple(dec["start_codons"]) == ("ATG", "GTG", "TTG")
 
 

@@ -355,6 +355,39 @@ def test_choice_start_weighs_in_the_start_choice_but_not_in_the_gene_score(boost
     assert calls[0].score == pytest.approx(start_extra[s])
 
 
+@pytest.mark.parametrize("per_codon, chosen", [(0.0, "down"), (0.26, "down"), (0.28, "up")])
+def test_choice_per_codon_favours_the_longer_start_by_its_extra_codons_in_the_choice_only(per_codon, chosen):
+    from genelstm.decode import Evidence
+
+    codes, up, down, end = _one_orf(up_codons=10)  # the upstream ATG adds 11 codons
+    n = len(codes)
+    start_extra = np.zeros(n)
+    start_extra[up], start_extra[down] = 1.0, 4.0  # the downstream start is better by 3: 11 codons outweigh
+    # that above 3/11 each
+    fwd = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
+                   np.zeros(n), start_extra, choice_per_codon=per_codon)
+    rev = Evidence(np.full((3, n), -5.0, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    calls = decode_evidence(codes, (fwd, rev), "r", block_start=0, record_length=n, start_weight=1.0)
+    assert len(calls) == 1
+    s = calls[0].transcript.cds[0][0]
+    assert s == (up if chosen == "up" else down)
+    assert calls[0].score == pytest.approx(start_extra[s])  # the gene's score does not count the length term
+    # a block's slice keeps it (predict decodes long records in overlapping blocks)
+    assert fwd.slice(5, n).choice_per_codon == per_codon
+
+
+def test_with_dialect_passes_the_length_weight_to_the_choice():
+    from genelstm.decode import Evidence
+
+    genome, genes = _genome(3, n_genes=30)
+    codes, _ = encode(genome)
+    d = selftrain.fit([(codes, [(s, e) for s, _, e, _ in genes])])
+    ev = Evidence(np.zeros((3, len(codes)), np.float32), np.zeros(len(codes), np.float32),
+                  np.zeros(len(codes), np.float32))
+    assert selftrain.with_dialect(ev, codes, d, selftrain.Weights(length=12.5)).choice_per_codon == 12.5
+    assert selftrain.with_dialect(ev, codes, d, selftrain.Weights()).choice_per_codon == 0.0
+
+
 def test_with_dialect_splits_the_start_model_between_score_and_choice():
     from genelstm.decode import Evidence
 
