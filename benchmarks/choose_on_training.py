@@ -47,6 +47,8 @@ SETTINGS = {
     "adapt_coding_floor": ("coding_floor", (None, 0.0, -1.0, -2.0, -4.0, -8.0)),
     "adapt_sd_strong": ("sd_strong", (None, [0.6, 1.0, 3.0], [0.6, 1.0, 4.0], [0.5, 1.0, 4.0], [0.8, 1.2, 4.0],
                                       [0.6, 1.0, 5.0])),
+    # chosen on the validation genomes (tune_decoder.py --only adapt_length); listed here for the training check
+    "adapt_length": ("length", (0.0, 5.0, 10.0, 15.0, 20.0, 25.0)),
 }
 
 
