@@ -83,7 +83,7 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
     everything near them stay unlabelled: their ends are unknown)."""
     from .alphabet import N_CODE
     from .labels import label_record
-    from .predict import PredictOptions, decoder_options, resolve_table, self_trained
+    from .predict import PredictOptions, decoder_options, log_table, resolve_table, self_trained
     from .sequence import read_sequences
 
     out = []
@@ -91,7 +91,7 @@ def self_labelled(model, ck: dict, genomes: list[str], device) -> list[Tracks]:
         genome = read_sequences(path)
         opts, table_note, close = resolve_table(genome, PredictOptions(**decoder_options(ck), table=None))
         if table_note:
-            (log.warning if opts.table != 11 or close else log.info)("%s: %s", os.path.basename(path), table_note)
+            log_table(f"{os.path.basename(path)}: {table_note}", opts.table, close)
         calls, _, _ = self_trained(model, genome, opts, device=device, read_table=True,  # it logs what it learned
                                    close_call=close)
         n_complete = n_partial = 0

@@ -66,10 +66,15 @@ def unsure(standard: float, read_through: float) -> bool:
     return ratio >= UNSURE_RATIO and not (ratio >= SURE_RATIO and read_through >= MIN_COVER)
 
 
+def decoding_gain(score11: float, score4: float) -> float:
+    """How much reading TGA through raises the total score of an input's genes (each above the decoder's
+    threshold), decoded with TGA as a stop (``score11``) and read through (``score4``), as a share."""
+    return (score4 - score11) / max(score11, score4, 1.0)
+
+
 def by_decoding(score11: float, score4: float) -> int:
-    """The table of an input too small for ``choose``, from the total score of its genes (each above the
-    decoder's threshold) decoded with TGA as a stop (``score11``) and read through (``score4``)."""
-    return 4 if (score4 - score11) / max(score11, score4, 1.0) > SMALL_MARGIN else 11
+    """The table of an input too small for ``choose``, from its genes' total scores (see decoding_gain)."""
+    return 4 if decoding_gain(score11, score4) > SMALL_MARGIN else 11
 
 
 def choose(genome, records=None) -> tuple[int, float, float]:

@@ -555,7 +555,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         if read_table:
             small, note = table_by_decoding(records, small)
             opts = replace(opts, table=small.table)
-            (log.warning if small.table != 11 else log.info)(note)
+            log_table(note, small.table)
             notes.append(note)
         if not opts.priors:
             head = ", its start-choice head" if small.choice_weight and model.choice_head is not None else ""
@@ -576,7 +576,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     if read_table and close_call:  # the long-frame rule could not tell: decode both ways
         with watch("decoding"):
             opts, note = table_by_decoding(records, opts)
-        (log.warning if opts.table != 11 else log.info)(note)
+        log_table(note, opts.table)
         table_notes.append(note)
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
@@ -612,11 +612,17 @@ def table_by_decoding(records: dict, opts: PredictOptions) -> tuple[PredictOptio
     score = {t: sum(c.score - opts.min_score for rid, (codes, ev) in records.items()
                     for c in decode_record(rid, codes, ev, replace(opts, table=t))) for t in (11, 4)}
     table = genetic_code.by_decoding(score[11], score[4])
-    gain = (score[4] - score[11]) / max(score[11], score[4], 1.0)
+    gain = genetic_code.decoding_gain(score[11], score[4])
     note = (f"translation table {table} read from the input by decoding it under both: its genes score "
             f"{gain:+.0%} with TGA read as tryptophan" + (" (the Mycoplasma/Spiroplasma code)" if table == 4 else "")
             + "; --table overrides")
     return replace(opts, table=table), note
+
+
+def log_table(note: str, table: int, close: bool = False) -> None:
+    """Log how the translation table was settled: a warning where it is not the usual 11 or was a close call
+    (the user should check it), else information."""
+    (log.warning if table != 11 or close else log.info)(note)
 
 
 def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions, str | None, bool]:
@@ -672,7 +678,7 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
     table_given = opts.table
     opts, table_note, close = resolve_table(genome, opts)
     if table_note:
-        (log.warning if opts.table != 11 or close else log.info)(table_note)
+        log_table(table_note, opts.table, close)
     view = Circularized(genome, force=opts.circular) if opts.mode == "prokaryote" else None
     if view is not None and view.any:  # circular records: searched across their origin
         genome = view
