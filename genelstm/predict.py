@@ -553,7 +553,8 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         gc = selftrain.gc_of(records)
         notes = []
         if read_table:
-            small, note = table_by_decoding(records, small)
+            with watch("decoding"):
+                small, note = table_by_decoding(records, small)
             opts = replace(opts, table=small.table)
             log_table(note, small.table)
             notes.append(note)
