@@ -61,6 +61,13 @@ $(BIN)/python benchmarks/fit_choice_head.py -m genelstm/models/prokaryote.pt -o 
 	| tee benchmarks/results/choice_head.txt
 endef
 
+# the network-only paths' per-codon term in the start choice: the values that did not lower the training
+# genomes held out by clade (benchmarks/choice_head_lco.py --per-codon 2.5,5,10,20), chosen among on validation
+define SMALL_PER_CODON
+$(BIN)/python benchmarks/tune_decoder.py -m genelstm/models/prokaryote.pt --small-setting choice_per_codon \
+	--values 0,2.5,5 --write
+endef
+
 bundled-model: $(MODEL_WORK)/stage2.pt
 	$(BIN)/genelstm -v train $(CORPUS) --init $(MODEL_WORK)/stage2.pt --epochs 8 --steps-per-epoch 1888 \
 		--batch-size 64 --window 8100 --lr 1e-3 --seed 2 --device $(GPU) --max-minutes 6 \
@@ -82,13 +89,18 @@ bundled-model: $(MODEL_WORK)/stage2.pt
 	$(RETUNE) --only adapt_tandem | tee benchmarks/results/tune_decoder.adapt_tandem.txt
 	$(CHOOSE) adapt_choice_ref | tee benchmarks/results/start_choice.txt
 	$(CHOOSE) adapt_coding_floor | tee benchmarks/results/coding_floor.txt
+	$(RETUNE) --only adapt_upstream | tee benchmarks/results/tune_decoder.adapt_upstream.txt
+	$(CHOOSE) adapt_sd_strong | tee benchmarks/results/sd_strong.txt
+	$(RETUNE) --only adapt_length | tee benchmarks/results/tune_decoder.adapt_length.txt
 	$(CHOICE_HEAD)
+	$(SMALL_PER_CODON)
 
 bundled-model-cpu: $(MODEL_WORK)/stage2.pt
 	cp $(MODEL_WORK)/stage2.pt genelstm/models/prokaryote.pt
 	$(CHOOSE) adapt_choice_ref | tee benchmarks/results/start_choice.txt
 	$(CHOOSE) adapt_coding_floor | tee benchmarks/results/coding_floor.txt
 	$(CHOICE_HEAD)
+	$(SMALL_PER_CODON)
 
 $(MODEL_WORK)/stage2.pt: | setup
 	mkdir -p $(MODEL_WORK)

@@ -23,7 +23,7 @@ from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
 from genelstm.evaluate import evaluate  # noqa: E402
-from genelstm.predict import PredictOptions, decode_record, genome_evidence  # noqa: E402
+from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
 from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
 
 
@@ -102,6 +102,14 @@ GRID = {  # candidate values per decoder setting; coordinate ascent from the fir
 }
 
 
+#: settings of the network-only paths (--no-adapt, inputs under 20 kb: the checkpoint's ``decoder.small``),
+#: each searched alone by --small-setting with the model's other settings fixed
+SMALL_GRID = {
+    # per codon of the gene a start would begin, when a stop's start is chosen (PredictOptions.choice_per_codon)
+    "choice_per_codon": [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0],
+}
+
+
 def _fmt(v) -> str:
     if v is None:
         return "off"
@@ -143,6 +151,41 @@ def start_codon_usage(priors: list[dict], split: str) -> dict:
     return {t: {c: round(v / sum(u.values()), 5) for c, v in u.items()} for t, u in pooled.items()}
 
 
+def small_setting_scan(key: str, values: list[float], ck: dict, data, data_rc, write: str | None) -> None:
+    """Choose one ``decoder.small`` setting: each value decodes the validation genomes whole with the
+    network alone (as --no-adapt does) and their small pieces (as an input under 20 kb is: the small
+    settings, reverse-complement averaging as they say); the objective is the mean of both paths'
+    (stop-exact + start+stop F1) / 2, over ``values`` (those the training genomes' check left in).
+    ``write``: the checkpoint to store the chosen value in."""
+    from dataclasses import replace
+
+    base = PredictOptions(**decoder_options(ck))
+    print(f"{key}\tgenomes: stop/start+stop\tpieces: stop/start+stop\tobjective")
+    scores = {}
+    for v in values:
+        whole = [decoded_f1(vg, recs, replace(base.without_dialect(10**9), table=vg.table, adapt=False, **{key: v}))
+                 for vg, recs in data]
+        pieces = []
+        for vg, g, ref, sub in small_pieces(data_rc if base.without_dialect(0).rc_average else data):
+            opts = replace(base.without_dialect(0), table=vg.table, adapt=False, **{key: v})
+            calls = [c.transcript for rid, (c, ev) in sub.items() for c in decode_record(rid, c, ev, opts)]
+            r = evaluate(g, ref, calls, tolerance=0)
+            pieces.append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+        w, p = np.mean(whole, axis=0), np.mean(pieces, axis=0)
+        scores[v] = (w.sum() / 2 + p.sum() / 2) / 2
+        per = " ".join(f"{a:.3f}/{b:.3f}" for a, b in whole)
+        print(f"{_fmt(v)}\t{w[0]:.4f}/{w[1]:.4f} ({per})\t{p[0]:.4f}/{p[1]:.4f} ({len(pieces)})\t{scores[v]:.4f}",
+              flush=True)
+    best = max(scores, key=scores.get)
+    print(f"# chosen: small.{key} = {_fmt(best)} (objective {scores[best]:.4f})")
+    if write:
+        payload = checkpoint.read(write)
+        dec = payload.get("decoder", {})
+        payload["decoder"] = {**dec, "small": {**dec.get("small", {}), key: best}}
+        checkpoint.atomic_save(payload, write)
+        print(f"# written to {write}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-m", "--model", required=True)
@@ -155,13 +198,17 @@ def main() -> None:
     ap.add_argument("--start-from", help="a checkpoint whose tuned settings start the search")
     ap.add_argument("--only", help="comma-separated settings to search; the others, and the small-input "
                                    "settings, stay as --start-from's")
+    ap.add_argument("--small-setting", choices=sorted(SMALL_GRID),
+                    help="search only this network-only setting (decoder.small), the model's others fixed")
+    ap.add_argument("--values", help="with --small-setting: comma-separated values to search instead of its grid's "
+                                     "(e.g. those that did not lower the training genomes, choice_head_lco.py)")
     args = ap.parse_args()
     only = args.only.split(",") if args.only else list(GRID)
     if set(only) - set(GRID):
         sys.exit(f"unknown setting(s) {set(only) - set(GRID)}; known: {', '.join(GRID)}")
     torch.set_num_threads(args.threads)
     model, _, ck = checkpoint.load_model(args.model)
-    priors = corpus_priors(args.split, args.data_dir)
+    priors = [] if args.small_setting else corpus_priors(args.split, args.data_dir)
     usage = start_codon_usage(priors, args.split)
     print(f"# corpus start-codon usage: {usage}")
     vals = [e for e in read_split(args.split) if e.role == "val"]
@@ -170,10 +217,13 @@ def main() -> None:
         vg = load_val_genome(os.path.join(args.data_dir, e.file), e.table, e.name)
         t0 = time.time()
         data.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table), device=torch.device("cpu"))))
-        if "rc_average" in only or not args.only:
+        if "rc_average" in only or not args.only or args.small_setting:
             data_rc.append((vg, genome_evidence(model, vg.genome, PredictOptions(table=e.table, rc_average=True),
                                                 device=torch.device("cpu"))))
         print(f"# {e.name}: network (plain and reverse-complement averaged) {time.time() - t0:.1f} s", file=sys.stderr)
+    if args.small_setting:
+        values = [float(v) for v in args.values.split(",")] if args.values else SMALL_GRID[args.small_setting]
+        return small_setting_scan(args.small_setting, values, ck, data, data_rc, args.model if args.write else None)
     names = "\t".join(vg.name[:24] for vg, _ in data)
     print(f"setting\tstop_f1\tstart_stop_f1\tobjective\t{names}")
 

@@ -188,8 +188,8 @@ class _InFrameSums:
 def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, open5: bool, open3: bool,
                 start_weight: float = START_WEIGHT, codon_bonus: np.ndarray | None = None,
                 coding_weight: float = 1.0, alternatives: int = 0,
-                start_codons: frozenset[str] | None = None, choice_weight: float = 0.0
-                ) -> list[tuple[int, int, float, bool, bool]]:
+                start_codons: frozenset[str] | None = None, choice_weight: float = 0.0,
+                choice_per_codon: float = 0.0) -> list[tuple[int, int, float, bool, bool]]:
     """(start, end, score, partial5, partial3) of the best ORF per stop, on the forward strand of ``c``,
     followed (same stop, listed after it) by up to ``alternatives`` of its shorter ORFs, best first.
 
@@ -198,8 +198,11 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
     ``choice_weight``: where the evidence has start-choice logits, choosing among a stop's starts counts
     them at this weight in place of the start event's log-odds, which still count in the gene's score: the
     event head answers "does a gene start here?", the choice head "which of this frame's starts?" (0: off).
+    ``choice_per_codon``: added to the evidence's own ``Evidence.choice_per_codon`` (the network-alone
+    setting; a fitted dialect brings its own).
     """
     n = len(c)
+    per_codon = ev.choice_per_codon + choice_per_codon
     starts_set, stops_set = codon_table(table)
     if start_codons:
         starts_set = starts_set & frozenset(start_codons)
@@ -233,8 +236,8 @@ def _candidates(c: np.ndarray, ev: Evidence, *, table: int, min_length: int, ope
             val = -S[st] - ev.choice_share * H[np.minimum(st + skip, en)] + start_lo[st]
             if ev.choice_start is not None:
                 val = val + ev.choice_start[st]
-            if ev.choice_per_codon:
-                val = val + ev.choice_per_codon * ((en - st) // 3)
+            if per_codon:
+                val = val + per_codon * ((en - st) // 3)
             if choice_weight and ev.start_choice is not None:
                 val = val + choice_weight * ev.start_choice[st].astype(np.float64) - net_start[st]
             order = np.lexsort((-val, kk))
@@ -314,7 +317,8 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
                     start_weight: float = START_WEIGHT,
                     codon_bonus: np.ndarray | None = None, coding_weight: float = 1.0,
                     length_prior: tuple[float, float] = (0.0, 1.0), alternatives: int = 0,
-                    start_codons: frozenset[str] | None = None, choice_weight: float = 0.0) -> list[Call]:
+                    start_codons: frozenset[str] | None = None, choice_weight: float = 0.0,
+                    choice_per_codon: float = 0.0) -> list[Call]:
     """Genes in bases [block_start, block_start + len(codes)) of a record, from both strands' evidence.
 
     ``length_prior`` (weight, length): a gene shorter than ``length`` bases loses weight x (1 - its
@@ -333,7 +337,8 @@ def decode_evidence(codes: np.ndarray, evidence: tuple[Evidence, Evidence], reco
         for s, e, score, p5, p3 in _candidates(c, ev, table=table, min_length=min_length, open5=o5, open3=o3,
                                                start_weight=start_weight, codon_bonus=codon_bonus,
                                                coding_weight=coding_weight, alternatives=alternatives,
-                                               start_codons=start_codons, choice_weight=choice_weight):
+                                               start_codons=start_codons, choice_weight=choice_weight,
+                                               choice_per_codon=choice_per_codon):
             score -= length_penalty(e - s, length_prior)
             if alternatives and not p5:
                 # a shorter ORF of a stop is there for the selection to fit a gene between its neighbours:

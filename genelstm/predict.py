@@ -69,6 +69,10 @@ class PredictOptions:
     #: weight of the network's start-choice logits, which replace the start event's log-odds when a stop's
     #: start is chosen (decode._candidates; 0 or a model without that head: off); checkpoint ``decoder.choice_weight``
     choice_weight: float = 0.0
+    #: choosing among a stop's starts, each codon of the gene a start would begin adds this much, where no
+    #: dialect is fitted (self-training's rounds use ``adapt_weights.length`` instead); checkpoint
+    #: ``decoder.small.choice_per_codon``
+    choice_per_codon: float = 0.0
     #: average the network's log-odds with those it gives the reverse-complemented input (2x network time)
     rc_average: bool = False
     #: per-genome self-training (prokaryote mode) for inputs of at least ``adapt_min_bases``
@@ -520,7 +524,7 @@ def _decode_block(record: str, codes: np.ndarray, evidence, a: int, n: int, core
                             start_weight=opts.start_weight, codon_bonus=opts.codon_bonus(opts.table),
                             coding_weight=opts.coding_weight, length_prior=opts.length_prior,
                             alternatives=opts.start_alternatives, start_codons=frozenset(opts.start_codons),
-                            choice_weight=opts.choice_weight)
+                            choice_weight=opts.choice_weight, choice_per_codon=opts.choice_per_codon)
     return [c for c in block if core[0] <= c.transcript.start < core[1]]
 
 
@@ -656,8 +660,8 @@ def _header_line(model_name: str, opts: PredictOptions, bases: int) -> str:
 def _decoder_summary(opts: PredictOptions, bases: int) -> str:
     """The decoder settings this input is decoded with, for the GFF3 header: self-trained decoding and
     the network alone (``--no-adapt``, inputs under ``adapt_min_bases``) have their own."""
-    used = opts if opts.mode != "prokaryote" or (opts.adapt and bases >= opts.adapt_min_bases) \
-        else opts.without_dialect(bases)
+    trained = opts.mode == "prokaryote" and opts.adapt and bases >= opts.adapt_min_bases
+    used = opts if opts.mode != "prokaryote" or trained else opts.without_dialect(bases)
     out = f"min_score {used.min_score:g}"
     if opts.mode == "eukaryote" and used.inner_start_penalty:
         out += f"; inner-start penalty {used.inner_start_penalty:g}"
@@ -667,6 +671,9 @@ def _decoder_summary(opts: PredictOptions, bases: int) -> str:
         out += f"; start codons {'/'.join(sorted(used.start_codons))}"
     if opts.mode == "prokaryote" and used.choice_weight:
         out += f"; start choice by the start-choice head (weight {used.choice_weight:g})"
+    per_codon = used.adapt_weights.length if trained else used.choice_per_codon
+    if opts.mode == "prokaryote" and per_codon:
+        out += f"; start choice counts {per_codon:g} per codon of the gene"
     return out
 
 

@@ -250,6 +250,8 @@ def test_bundled_decoder_settings_reach_the_decoder():
     assert opts.start_alternatives == dec["start_alternatives"] > 0
     assert opts.adapt_weights.tandem == dec["adapt_tandem"] > 0
     assert opts.adapt_weights.length == dec["adapt_length"] > 0
+    # the network alone has its own per-codon term; self-training's rounds bring theirs (adapt_length)
+    assert plain.choice_per_codon == dec["small"]["choice_per_codon"] > 0 and opts.choice_per_codon == 0
     assert opts.start_codons == plain.start_codons == tuple(dec["start_codons"]) == ("ATG", "GTG", "TTG")
 
 
@@ -284,11 +286,13 @@ def test_gff3_header_names_the_decoder_settings_actually_used():
     big, tiny = opts.adapt_min_bases * 10, opts.adapt_min_bases // 2
     assert _decoder_summary(opts, big) == (f"min_score {opts.min_score:g}; gene-length prior "
                                            f"{opts.length_prior[0]:g} below {opts.length_prior[1]:g} bp; "
-                                           f"start codons ATG/GTG/TTG")
+                                           f"start codons ATG/GTG/TTG; start choice counts "
+                                           f"{opts.adapt_weights.length:g} per codon of the gene")
     from dataclasses import replace
     for o, n in ((opts, tiny), (replace(opts, adapt=False), big)):  # with the start-choice head, there only
         assert _decoder_summary(o, n) == (f"min_score {small['min_score']:g}; start codons ATG/GTG/TTG; start "
-                                          f"choice by the start-choice head (weight {small['choice_weight']:g})")
+                                          f"choice by the start-choice head (weight {small['choice_weight']:g}); "
+                                          f"start choice counts {small['choice_per_codon']:g} per codon of the gene")
 
 
 @pytest.mark.parametrize("flags", [[], ["--no-adapt"]])

@@ -376,6 +376,24 @@ def test_choice_per_codon_favours_the_longer_start_by_its_extra_codons_in_the_ch
     assert fwd.slice(5, n).choice_per_codon == per_codon
 
 
+@pytest.mark.parametrize("own, option, chosen", [(0.14, 0.0, "down"), (0.0, 0.14, "down"), (0.14, 0.14, "up")])
+def test_the_decoder_option_per_codon_adds_to_the_evidences_own(own, option, chosen):
+    """decode_evidence's ``choice_per_codon`` (the network-alone setting) adds to what the evidence carries
+    (a fitted dialect's): 0.14 + 0.14 per codon crosses the 3/11 flip point, either alone does not."""
+    from genelstm.decode import Evidence
+
+    codes, up, down, end = _one_orf(up_codons=10)
+    n = len(codes)
+    start_extra = np.zeros(n)
+    start_extra[up], start_extra[down] = 1.0, 4.0
+    fwd = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32),
+                   np.zeros(n), start_extra, choice_per_codon=own)
+    rev = Evidence(np.full((3, n), -5.0, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
+    calls = decode_evidence(codes, (fwd, rev), "r", block_start=0, record_length=n, start_weight=1.0,
+                            choice_per_codon=option)
+    assert [c.transcript.cds[0][0] for c in calls] == [up if chosen == "up" else down]
+
+
 def test_with_dialect_passes_the_length_weight_to_the_choice():
     from genelstm.decode import Evidence
 
