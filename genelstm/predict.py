@@ -179,9 +179,11 @@ def decoder_options(ck: dict) -> dict:
                             else float(v)) for k, v in dec["small"].items()}
     if not ((ck.get("config") or {}).get("model") or {}).get("choice_head"):
         # a network without the head (fine-tuned from one that had it: adapt, train --init) keeps the
-        # decoder settings but has no start-choice logits to weigh
+        # decoder settings but has no start-choice logits to weigh; the network-only per-codon term was
+        # chosen beside the head's logits, so it goes too
         out.pop("choice_weight", None)
-        out.get("small", {}).pop("choice_weight", None)
+        for key in ("choice_weight", "choice_per_codon"):
+            out.get("small", {}).pop(key, None)
     if dec.get("start_codons"):
         out["start_codons"] = tuple(dec["start_codons"])
     if dec.get("start_codon_usage"):

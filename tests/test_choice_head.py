@@ -101,15 +101,18 @@ def test_fine_tuning_drops_the_head():
 
 
 def test_a_network_without_the_head_gets_no_choice_weight_from_its_decoder_settings():
-    """adapt and train --init keep the decoder settings of a model whose head they dropped: the weight must
-    not reach the decoder (or the GFF3 header) then."""
+    """adapt and train --init keep the decoder settings of a model whose head they dropped: the weight, and
+    the network-only per-codon term chosen beside it, must not reach the decoder (or the GFF3 header) then."""
     from genelstm.predict import PredictOptions, _decoder_summary, decoder_options
 
-    dec = {"choice_weight": 64.0, "small": {"choice_weight": 128.0, "min_score": 0.0}}
+    dec = {"choice_weight": 64.0, "small": {"choice_weight": 128.0, "choice_per_codon": 5.0, "min_score": 0.0}}
     with_head = decoder_options({"config": {"model": {"choice_head": True}}, "decoder": dec})
     assert with_head["choice_weight"] == 64.0 and with_head["small"]["choice_weight"] == 128.0
+    assert with_head["small"]["choice_per_codon"] == 5.0
     without = decoder_options({"config": {"model": {"choice_head": False}}, "decoder": dec})
-    assert "choice_weight" not in without and "choice_weight" not in without["small"]
+    assert "choice_weight" not in without and set(without["small"]) == {"min_score"}
     opts = PredictOptions(**without)
     assert "start-choice head" not in _decoder_summary(opts, 1000)
+    assert "per codon" not in _decoder_summary(opts, 1000)
     assert "start-choice head" in _decoder_summary(PredictOptions(**with_head), 1000)
+    assert "5 per codon" in _decoder_summary(PredictOptions(**with_head), 1000)
