@@ -6,7 +6,8 @@
 The network runs once per genome; then every combination of the network's start-event weight, the
 self-training dicodon weight and the self-training start weight is decoded and scored (stop-exact and
 start+stop gene F1, averaged over the validation genomes). --write stores the best combination in the
-checkpoint's ``decoder`` entry, where `genelstm predict` reads it.
+checkpoint's ``decoder`` entry, where `genelstm predict` reads it. --only searches some settings from
+--start-from's; --small-setting searches one setting of the network-only paths (``decoder.small``) alone.
 """
 from __future__ import annotations
 
@@ -203,6 +204,8 @@ def main() -> None:
     ap.add_argument("--values", help="with --small-setting: comma-separated values to search instead of its grid's "
                                      "(e.g. those that did not lower the training genomes, choice_head_lco.py)")
     args = ap.parse_args()
+    if args.values and not args.small_setting:
+        sys.exit("--values needs --small-setting")
     only = args.only.split(",") if args.only else list(GRID)
     if set(only) - set(GRID):
         sys.exit(f"unknown setting(s) {set(only) - set(GRID)}; known: {', '.join(GRID)}")
