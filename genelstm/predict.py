@@ -542,8 +542,9 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
 
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
     model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
-    the model stores them (its tuning found that better). ``bases``: the input's size, when ``genome`` is
-    a view that shows some bases twice (Circularized).
+    the model stores them (its tuning found that better) and ``opts.adapt`` is on. With it off (``--no-adapt``)
+    such an input comes here too, for its table to be read the same way. ``bases``: the input's size, when
+    ``genome`` is a view that shows some bases twice (Circularized).
     """
     watch = watch or Stopwatch()
     total = bases if bases is not None else sum(r.length for r in genome)
@@ -564,11 +565,11 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
             opts = replace(opts, table=small.table)
             log_table(note, small.table)
             notes.append(note)
-        if not opts.priors:
+        if not opts.priors or not opts.adapt:
             head = ", its start-choice head" if small.choice_weight and model.choice_head is not None else ""
             note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
                     f"network{head} and the corpus start-codon prior decide (score threshold {small.min_score:g})")
-            log.warning(note)
+            (log.warning if opts.adapt else log.info)(note)  # with --no-adapt no fit was asked for
             return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, notes + [note], \
                 opts.table
         prior = selftrain.nearest_by_gc(opts.priors, gc, opts.prior_k)
@@ -705,7 +706,8 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         header = [_header_line(model_name, opts, input_bases)] + ([table_note] if table_note else [])
         adapted: dict[str, list[Call]] | None = None
         watch = Stopwatch()
-        if opts.mode == "prokaryote" and opts.adapt:
+        # an input too small for a fit goes there with --no-adapt too: its table is read by decoding it
+        if opts.mode == "prokaryote" and (opts.adapt or input_bases < opts.adapt_min_bases):
             adapted, notes, table = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
                                                  watch=watch, bases=input_bases, read_table=table_given is None,
                                                  close_call=close)

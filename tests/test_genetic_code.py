@@ -196,25 +196,27 @@ def _predict_table(path, tmp_path, *extra):
     return out.read_text()
 
 
-def test_a_small_table_11_input_stays_table_11(tmp_path):
+@pytest.mark.parametrize("flags", [[], ["--no-adapt"]])
+def test_a_small_table_11_input_stays_table_11(tmp_path, flags):
     """phiX174 (5.4 kb): decoded both ways, its genes do not gain from reading TGA through."""
     from conftest import TEST_DATA
 
-    gff = _predict_table(TEST_DATA / "phiX174_NC_001422.gbk.gz", tmp_path)
+    gff = _predict_table(TEST_DATA / "phiX174_NC_001422.gbk.gz", tmp_path, *flags)
     assert "table 11;" in gff and "translation table 11 read from the input by decoding it" in gff
     assert "transl_table" not in gff
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "prokaryotes").is_dir(), reason="needs ../shared/data/prokaryotes")
-def test_a_small_mycoplasma_piece_reads_as_table_4_unless_told(tmp_path):
-    """12 kb of Mycoplasma mycoides, under the long-frame rule's 20 kb: decoded both ways, its genes favour table 4;
-    --table 11 is obeyed."""
+@pytest.mark.parametrize("flags", [[], ["--no-adapt"]])
+def test_a_small_mycoplasma_piece_reads_as_table_4_unless_told(tmp_path, flags):
+    """12 kb of Mycoplasma mycoides, under the long-frame rule's 20 kb: decoded both ways, its genes favour table 4
+    (--no-adapt turns off the per-genome fit, not the reading of the code); --table 11 is obeyed."""
     genome = read_sequences(SHARED_DATA / "prokaryotes" / "Mycoplasma_mycoides_subsp_mycoides_GCF_000800785.1.gbff.gz")
     rec = next(iter(genome))
     fasta = tmp_path / "piece.fa"
     fasta.write_text(">piece\n" + genome.fetch(rec.id, 200_000, 212_000) + "\n")
-    gff = _predict_table(fasta, tmp_path)
+    gff = _predict_table(fasta, tmp_path, *flags)
     assert "table 4;" in gff and "translation table 4 read from the input by decoding it" in gff
     assert "transl_table=4" in gff
-    gff = _predict_table(fasta, tmp_path, "--table", "11")
+    gff = _predict_table(fasta, tmp_path, "--table", "11", *flags)
     assert "table 11;" in gff and "read from the input" not in gff
