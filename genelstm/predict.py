@@ -543,14 +543,15 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     Inputs under ``opts.adapt_min_bases`` are too small to fit a dialect: they are decoded with the
     model's settings for that case (``opts.small``), borrowing the closest-GC corpus dialects only when
     the model stores them (its tuning found that better) and ``opts.adapt`` is on. With it off (``--no-adapt``)
-    such an input comes here too, for its table to be read the same way. ``bases``: the input's size, when
-    ``genome`` is a view that shows some bases twice (Circularized).
+    such an input comes here too, and so does a close call, for the table to be read the same way; then the
+    network alone decodes (``opts.small``), with no fit. ``bases``: the input's size, when ``genome`` is a view
+    that shows some bases twice (Circularized).
     """
     watch = watch or Stopwatch()
     total = bases if bases is not None else sum(r.length for r in genome)
     small = opts.without_dialect(total)
-    records = genome_evidence(model, genome, small if total < opts.adapt_min_bases else opts, device=device,
-                              on_probs=on_probs, bar=bar, watch=watch)
+    records = genome_evidence(model, genome, small if total < opts.adapt_min_bases or not opts.adapt else opts,
+                              device=device, on_probs=on_probs, bar=bar, watch=watch)
 
     def decode(rid, codes, ev, table=None):
         with watch("decoding"):
@@ -583,9 +584,13 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     table_notes = []
     if read_table and close_call:  # the long-frame rule could not tell: decode both ways
         with watch("decoding"):
-            opts, note = table_by_decoding(records, opts)
+            decided, note = table_by_decoding(records, opts if opts.adapt else small)
+        opts, small = replace(opts, table=decided.table), replace(small, table=decided.table)
         log_table(note, opts.table)
         table_notes.append(note)
+    if not opts.adapt:  # --no-adapt: here only for the close call's table
+        with watch("decoding"):
+            return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, table_notes, opts.table
     t0 = time.perf_counter()
     before = watch.times.get("decoding", 0.0)
     table_of = (lambda group: genetic_code.choose(genome, set(group))[0]) if read_table else None
@@ -706,8 +711,9 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
         header = [_header_line(model_name, opts, input_bases)] + ([table_note] if table_note else [])
         adapted: dict[str, list[Call]] | None = None
         watch = Stopwatch()
-        # an input too small for a fit goes there with --no-adapt too: its table is read by decoding it
-        if opts.mode == "prokaryote" and (opts.adapt or input_bases < opts.adapt_min_bases):
+        # an input too small for a fit, or a close call, goes there with --no-adapt too: its table is read by
+        # decoding it both ways
+        if opts.mode == "prokaryote" and (opts.adapt or input_bases < opts.adapt_min_bases or close):
             adapted, notes, table = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
                                                  watch=watch, bases=input_bases, read_table=table_given is None,
                                                  close_call=close)
