@@ -709,12 +709,13 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
             on_probs = view.tracks(on_probs)
         bar = tqdm(total=total, unit="b", unit_scale=True, desc="predict", file=sys.stderr, disable=not progress)
         header = [_header_line(model_name, opts, input_bases)] + ([table_note] if table_note else [])
-        adapted: dict[str, list[Call]] | None = None
+        # calls decoded from the whole input at once: self-training, or a table read by decoding
+        decided: dict[str, list[Call]] | None = None
         watch = Stopwatch()
         # an input too small for a fit, or a close call, goes there with --no-adapt too: its table is read by
         # decoding it both ways
         if opts.mode == "prokaryote" and (opts.adapt or input_bases < opts.adapt_min_bases or close):
-            adapted, notes, table = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
+            decided, notes, table = self_trained(model, genome, opts, device=device, on_probs=on_probs, bar=bar,
                                                  watch=watch, bases=input_bases, read_table=table_given is None,
                                                  close_call=close)
             if table != opts.table:  # read by decoding (a small input, or a close call)
@@ -723,13 +724,13 @@ def run(model: GeneLSTM, model_name: str, genome: Genome, output: str | Path, op
             header += notes
         write_header(gff, original, header)
         prok = opts.mode == "prokaryote"
-        short = None if on_probs or adapted is not None or prok else ShortRecords(model, genome, opts, device)
+        short = None if on_probs or decided is not None or prok else ShortRecords(model, genome, opts, device)
         plain = opts.without_dialect(input_bases)
         streamed = iter_evidence(model, genome, plain, device=device, on_probs=on_probs, bar=bar, watch=watch,
-                                 only=lambda r: r.length <= opts.block) if prok and adapted is None else None
+                                 only=lambda r: r.length <= opts.block) if prok and decided is None else None
         for rec in genome:
-            if adapted is not None:
-                calls = adapted.pop(rec.id)
+            if decided is not None:
+                calls = decided.pop(rec.id)
             elif streamed is not None and rec.length > opts.block:  # long: block by block, flat memory
                 calls = stream_record(model, genome, rec.id, plain, device=device, on_probs=on_probs, bar=bar,
                                       watch=watch)
