@@ -550,29 +550,24 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     watch = watch or Stopwatch()
     total = bases if bases is not None else sum(r.length for r in genome)
     small = opts.without_dialect(total)
-    records = genome_evidence(model, genome, small if total < opts.adapt_min_bases or not opts.adapt else opts,
-                              device=device, on_probs=on_probs, bar=bar, watch=watch)
+    tiny = total < opts.adapt_min_bases  # too small for a dialect of its own
+    alone = tiny or not opts.adapt  # decoded with the network-only settings (small), unless a prior is borrowed
+    records = genome_evidence(model, genome, small if alone else opts, device=device, on_probs=on_probs, bar=bar,
+                              watch=watch)
 
     def decode(rid, codes, ev, table=None):
         with watch("decoding"):
             return decode_record(rid, codes, ev, opts if table is None else replace(opts, table=table))
 
-    if total < opts.adapt_min_bases:
+    table_notes = []
+    if read_table and (tiny or close_call):  # the long-frame rule cannot read it, or could not tell: decode both ways
+        with watch("decoding"):
+            decided, note = table_by_decoding(records, small if alone else opts)
+        opts, small = replace(opts, table=decided.table), replace(small, table=decided.table)
+        log_table(note, opts.table)
+        table_notes.append(note)
+    if tiny and opts.adapt and opts.priors:
         gc = selftrain.gc_of(records)
-        notes = []
-        if read_table:
-            with watch("decoding"):
-                small, note = table_by_decoding(records, small)
-            opts = replace(opts, table=small.table)
-            log_table(note, small.table)
-            notes.append(note)
-        if not opts.priors or not opts.adapt:
-            head = ", its start-choice head" if small.choice_weight and model.choice_head is not None else ""
-            note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
-                    f"network{head} and the corpus start-codon prior decide (score threshold {small.min_score:g})")
-            (log.warning if opts.adapt else log.info)(note)  # with --no-adapt no fit was asked for
-            return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, notes + [note], \
-                opts.table
         prior = selftrain.nearest_by_gc(opts.priors, gc, opts.prior_k)
         note = (f"input of {total} bases (< {opts.adapt_min_bases}): no per-genome fit; corpus prior "
                 f"{prior['name']} (GC {prior['gc']:.1%}) matched to the input's GC {gc:.1%}")
@@ -580,15 +575,15 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         w = opts.adapt_weights
         w = replace(w, coding=w.coding * opts.small_scale, start=w.start * opts.small_scale)
         return selftrain.apply(records, lambda rid, c, ev: decode_record(rid, c, ev, small),
-                               selftrain.from_plain(prior), table=opts.table, weights=w), notes + [note], opts.table
-    table_notes = []
-    if read_table and close_call:  # the long-frame rule could not tell: decode both ways
-        with watch("decoding"):
-            decided, note = table_by_decoding(records, opts if opts.adapt else small)
-        opts, small = replace(opts, table=decided.table), replace(small, table=decided.table)
-        log_table(note, opts.table)
-        table_notes.append(note)
-    if not opts.adapt:  # --no-adapt: here only for the close call's table
+                               selftrain.from_plain(prior), table=opts.table, weights=w), table_notes + [note], \
+            opts.table
+    if alone:  # the network alone (--no-adapt comes here only for its table)
+        if tiny:
+            head = ", its start-choice head" if small.choice_weight and model.choice_head is not None else ""
+            note = (f"input of {total} bases (< {opts.adapt_min_bases}): too small for a per-genome fit; the "
+                    f"network{head} and the corpus start-codon prior decide (score threshold {small.min_score:g})")
+            (log.warning if opts.adapt else log.info)(note)  # with --no-adapt no fit was asked for
+            table_notes.append(note)
         with watch("decoding"):
             return {rid: decode_record(rid, c, ev, small) for rid, (c, ev) in records.items()}, table_notes, opts.table
     t0 = time.perf_counter()
