@@ -23,9 +23,8 @@ from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint, selftrain  # noqa: E402
 from genelstm.corpus import read_split  # noqa: E402
-from genelstm.evaluate import evaluate  # noqa: E402
 from genelstm.predict import PredictOptions, decode_record, decoder_options, genome_evidence  # noqa: E402
-from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
+from genelstm.validation import ValGenome, calls_f1, decoded_f1, load_val_genome  # noqa: E402
 
 
 def corpus_priors(split: str, data_dir: str) -> list[dict]:
@@ -51,7 +50,8 @@ def corpus_priors(split: str, data_dir: str) -> list[dict]:
 
 
 def small_pieces(data, sizes=(8_000, 15_000), count: int = 6):
-    """Evenly spaced single-record pieces of each validation genome, as small inputs look."""
+    """Evenly spaced single-record pieces of each validation genome, as small inputs look: (the piece as a
+    ValGenome with the reference genes inside it, its evidence per record)."""
     from genelstm.sequence import MemoryGenome
 
     for vg, recs in data:
@@ -64,7 +64,7 @@ def small_pieces(data, sizes=(8_000, 15_000), count: int = 6):
                 sub = {rid: (codes[a:b], (ef.slice(a, b), er.slice(n - b, n - a)))}
                 ref = [t for t in vg.reference if t.seqid == rid and a <= t.start and t.end <= b]
                 ref = [type(t)(**{**t.__dict__, "cds": tuple((s - a, e - a) for s, e in t.cds)}) for t in ref]
-                yield vg, MemoryGenome("piece", {rid: "N" * size}), ref, sub
+                yield ValGenome(vg.name, MemoryGenome("piece", {rid: "N" * size}), ref, vg.table), sub
 
 
 GRID = {  # candidate values per decoder setting; coordinate ascent from the first value of each
@@ -161,17 +161,15 @@ def small_setting_scan(key: str, values: list[float], ck: dict, data, data_rc, w
     from dataclasses import replace
 
     base = PredictOptions(**decoder_options(ck))
+    large, tiny = base.without_dialect(10**9), base.without_dialect(0)  # --no-adapt on a genome; a small input
     print(f"{key}\tgenomes: stop/start+stop\tpieces: stop/start+stop\tobjective")
     scores = {}
     for v in values:
-        whole = [decoded_f1(vg, recs, replace(base.without_dialect(10**9), table=vg.table, adapt=False, **{key: v}))
-                 for vg, recs in data]
+        whole = [decoded_f1(vg, recs, replace(large, table=vg.table, adapt=False, **{key: v})) for vg, recs in data]
         pieces = []
-        for vg, g, ref, sub in small_pieces(data_rc if base.without_dialect(0).rc_average else data):
-            opts = replace(base.without_dialect(0), table=vg.table, adapt=False, **{key: v})
-            calls = [c.transcript for rid, (c, ev) in sub.items() for c in decode_record(rid, c, ev, opts)]
-            r = evaluate(g, ref, calls, tolerance=0)
-            pieces.append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+        for piece, sub in small_pieces(data_rc if tiny.rc_average else data):
+            opts = replace(tiny, table=piece.table, adapt=False, **{key: v})
+            pieces.append(calls_f1(piece, {rid: decode_record(rid, c, ev, opts) for rid, (c, ev) in sub.items()}))
         w, p = np.mean(whole, axis=0), np.mean(pieces, axis=0)
         scores[v] = (w.sum() / 2 + p.sum() / 2) / 2
         per = " ".join(f"{a:.3f}/{b:.3f}" for a, b in whole)
@@ -283,9 +281,9 @@ def main() -> None:
     combos += [(f"prior k={k} scale={sc:g}", k, sc, {"min_score": ms}) for k in (1, 5) for sc in (0.25, 0.5)
                for ms in (0.0, 200.0)]
     small: dict[int, list] = {i: [] for i in range(len(combos))}
-    for vg, g, ref, sub in small_pieces(data_rc if best["rc_average"] else data):
+    for piece, sub in small_pieces(data_rc if best["rc_average"] else data):
         for i, (name, k, sc, over) in enumerate(combos):
-            opts = options({**best, **over}, vg.table, usage, adapt=False)
+            opts = options({**best, **over}, piece.table, usage, adapt=False)
             dec = lambda rid, c, ev: decode_record(rid, c, ev, opts)  # noqa: E731
             if k == 0:
                 calls = {rid: dec(rid, c, ev) for rid, (c, ev) in sub.items()}
@@ -294,8 +292,7 @@ def main() -> None:
                 w = selftrain.Weights(coding=best["adapt_coding"] * sc, start=best["adapt_start"] * sc,
                                       skip=int(best["adapt_skip"]))
                 calls = selftrain.apply(sub, dec, selftrain.from_plain(prior), weights=w)
-            r = evaluate(g, ref, [c.transcript for cs in calls.values() for c in cs], tolerance=0)
-            small[i].append((r["gene_stop"]["f1"], r["gene_start_stop"]["f1"]))
+            small[i].append(calls_f1(piece, calls))
     means = {i: float(np.mean([sum(x) / 2 for x in v])) for i, v in small.items()}
     for i, v in small.items():
         print(f"# small pieces ({len(v)}), {combos[i][0]} {combos[i][3]}: stop F1 {np.mean([x[0] for x in v]):.4f}, "
