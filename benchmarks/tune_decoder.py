@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -120,26 +121,10 @@ def _fmt(v) -> str:
 
 
 def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
-    return PredictOptions(table=table, adapt=adapt, start_weight=setting["start_weight"], min_score=setting["min_score"],
-                          rc_average=setting["rc_average"],
-                          coding_weight=setting["coding_weight"],
-                          start_codon_usage=usage, codon_prior_weight=setting["codon_prior_weight"],
-                          overlap_3p=int(setting["overlap_3p"]), overlap_5p=int(setting["overlap_5p"]),
-                          length_prior=tuple(setting["length_prior"]),
-                          start_alternatives=int(setting["start_alternatives"]),
-                          start_codons=tuple(setting["start_codons"]), choice_weight=setting["choice_weight"],
-                          adapt_weights=selftrain.Weights(coding=setting["adapt_coding"], start=setting["adapt_start"],
-                                                          skip=int(setting["adapt_skip"]),
-                                                          rounds=int(setting["adapt_rounds"]),
-                                                          start_parts=tuple(setting["adapt_start_parts"]),
-                                                          choice_ref=setting.get("adapt_choice_ref", 0.0),
-                                                          tandem=setting["adapt_tandem"],
-                                                          upstream=setting["adapt_upstream"],
-                                                          length=setting["adapt_length"],
-                                                          coding_floor=setting.get("adapt_coding_floor"),
-                                                          sd_strong=(None if setting.get("adapt_sd_strong") is None
-                                                                     else tuple(setting["adapt_sd_strong"])),
-                                                          sd_strong_coding=setting.get("adapt_sd_strong_coding", 1.0)))
+    """The options a candidate setting decodes with: read as `genelstm predict` reads a checkpoint's decoder
+    entry (predict.decoder_options), so a setting means here what it will mean once written."""
+    ck = {"config": {"model": {"choice_head": True}}, "decoder": {**setting, "start_codon_usage": usage}}
+    return replace(PredictOptions(**decoder_options(ck)), table=table, adapt=adapt)
 
 
 def start_codon_usage(priors: list[dict], split: str) -> dict:
@@ -159,8 +144,6 @@ def small_setting_scan(key: str, values: list[float], ck: dict, data, data_rc, w
     settings, reverse-complement averaging as they say); the objective is the mean of both paths'
     (stop-exact + start+stop F1) / 2, over ``values`` (those the training genomes' check left in).
     ``write``: the checkpoint to store the chosen value in."""
-    from dataclasses import replace
-
     base = PredictOptions(**decoder_options(ck))
     large, tiny = base.without_dialect(10**9), base.without_dialect(0)  # --no-adapt on a genome; a small input
     print(f"{key}\tgenomes: stop/start+stop\tpieces: stop/start+stop\tobjective")
