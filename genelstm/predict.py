@@ -597,7 +597,7 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
     if not dialects:
         notes = ["self-training: no calls to learn from"]
     elif len(dialects) == 1:
-        notes = [f"self-training: {rounds} round(s); {dialects[0][1].summary()}"]
+        notes = [f"self-training: {rounds} round(s); {_learned(dialects[0][1], opts.adapt_weights)}"]
     else:  # records of several genomes: a dialect per group of records alike in codon usage
         notes = [f"self-training: {rounds} round(s); the records fall into {len(dialects)} groups by codon usage, "
                  f"each fitted apart"]
@@ -605,7 +605,8 @@ def self_trained(model: GeneLSTM, genome: Genome, opts: PredictOptions, *, devic
         for i, (group, d) in enumerate(dialects):
             shown = ", ".join(group[:5]) + (", ..." if len(group) > 5 else "")
             code = f"translation table {d.table} (read from these records); " if tables else ""
-            notes.append(f"self-training{selftrain.group_label(dialects, i)} [{shown}]: {code}{d.summary()}")
+            notes.append(f"self-training{selftrain.group_label(dialects, i)} [{shown}]: {code}"
+                         f"{_learned(d, opts.adapt_weights)}")
             if d.table != opts.table:
                 log.warning("records %s read with translation table %d, the rest with %d: their open frames say so"
                             " (--table overrides)", shown, d.table, opts.table)
@@ -655,6 +656,11 @@ def resolve_table(genome: Genome, opts: PredictOptions) -> tuple[PredictOptions,
             + ("; a close call (too little sequence, or few genes): check it with --table 11 and --table 4"
                if close else "; --table overrides"))
     return replace(opts, table=table), note, close
+
+
+def _learned(d: selftrain.Dialect, w: selftrain.Weights) -> str:
+    """What self-training learned of one genome (or group of records), and how its start choice follows it."""
+    return d.summary() + (f"; {w.choice_summary(d)}" if d.genes else "")
 
 
 def _header_line(model_name: str, opts: PredictOptions, bases: int) -> str:

@@ -422,6 +422,10 @@ class Weights:
         lo, hi, _ = self.sd_strong
         return float(np.clip((d.sd_information - lo) / (hi - lo), 0.0, 1.0))
 
+    def choice_summary(self, d: "Dialect") -> str:
+        """How this genome's start choice weighs the SD and dicodon terms (they follow its dialect), for the header."""
+        return f"start choice: SD term x{self.choice_parts(d)[1]:.2g}, dicodon term x{self.choice_share(d):.2g}"
+
     def choice_share(self, d: "Dialect") -> float:
         """The share of the dicodon term counted when choosing a stop's start (decode.Evidence.choice_share).
 

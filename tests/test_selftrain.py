@@ -343,6 +343,10 @@ def test_sd_strong_coding_lowers_the_dicodon_share_of_the_start_choice_along_the
     # the GC-rich discount multiplies it; without the ramp the share is the discount alone
     assert replace(w, choice_ref=0.5).choice_share(d) == pytest.approx(expected * 0.25)
     assert replace(w, sd_strong=None).choice_share(d) == 1.0
+    if info >= 1.0:  # the header says how this genome's start choice weighs the two terms
+        assert w.choice_summary(d) == "start choice: SD term x4, dicodon term x0.25"
+    if info <= 0.6:
+        assert w.choice_summary(d) == "start choice: SD term x2, dicodon term x1"
     n = len(codes)
     from genelstm.decode import Evidence
     ev = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
