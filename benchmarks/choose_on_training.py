@@ -2,7 +2,7 @@
 
     python benchmarks/choose_on_training.py -m genelstm/models/prokaryote.pt --setting adapt_choice_ref [--write]
 
-Four settings act only in genomes unlike the validation genomes (low-GC, few atypical genes, weak or no
+Three settings act only in genomes unlike the validation genomes (low-GC, few atypical genes, weak or no
 Shine-Dalgarno), so
 ``tune_decoder.py`` sees no difference between their values. They are chosen here on the TRAINING genomes of
 the split (mean of stop-exact and start+stop F1), with the validation genomes as a check that their mean
@@ -22,9 +22,6 @@ evidence is better on them than on a genome it never saw, which favours trusting
   the fitted starts (``Dialect.sd_information``) rises from ``from`` to ``to`` nats per start. The validation
   genomes measure 0.05-0.51 (training genomes -0.1-1.86), below every ``from`` tried, so they only check
   that nothing changes there.
-* ``adapt_sd_strong_coding`` (``selftrain.Weights.sd_strong_coding``): along the same ramp, the dicodon term's
-  share in the start choice falls from 1 to this value (the SD and the network choose the start more, the
-  genome-wide coding table's sum over the stretch between two candidate starts less). Same validation check.
 
 --write stores the best value in the checkpoint's decoder settings.
 """
@@ -50,7 +47,6 @@ SETTINGS = {
     "adapt_coding_floor": ("coding_floor", (None, 0.0, -1.0, -2.0, -4.0, -8.0)),
     "adapt_sd_strong": ("sd_strong", (None, [0.6, 1.0, 3.0], [0.6, 1.0, 4.0], [0.5, 1.0, 4.0], [0.8, 1.2, 4.0],
                                       [0.6, 1.0, 5.0])),
-    "adapt_sd_strong_coding": ("sd_strong_coding", (1.0, 0.75, 0.5, 0.25, 0.0)),
     # chosen on the validation genomes (tune_decoder.py --only adapt_length); listed here for the training check
     "adapt_length": ("length", (0.0, 5.0, 10.0, 15.0, 20.0, 25.0)),
 }

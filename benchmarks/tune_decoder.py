@@ -229,7 +229,6 @@ def main() -> None:
         best["adapt_choice_ref"] = prev.get("adapt_choice_ref", 0.0)
         best["adapt_coding_floor"] = prev.get("adapt_coding_floor")
         best["adapt_sd_strong"] = prev.get("adapt_sd_strong")
-        best["adapt_sd_strong_coding"] = prev.get("adapt_sd_strong_coding", 1.0)
     measure({**best, "codon_prior_weight": 0.0, "min_score": 0.0}, adapt=False)
     best_score = measure(best)
     for _ in range(0 if args.small_only else args.passes):

@@ -166,8 +166,6 @@ def decoder_options(ck: dict) -> dict:
                                              length=float(dec.get("adapt_length", default.length)),
                                              sd_strong=(None if dec.get("adapt_sd_strong") is None
                                                         else tuple(map(float, dec["adapt_sd_strong"]))),
-                                             sd_strong_coding=float(dec.get("adapt_sd_strong_coding",
-                                                                            default.sd_strong_coding)),
                                              coding_floor=(None if dec.get("adapt_coding_floor") is None
                                                            else float(dec["adapt_coding_floor"])),
                                              start_parts=tuple(float(x) for x in

@@ -15,9 +15,9 @@ the evidence and the genome its dialect, fitted from the calls of the previous r
 
 Everything is naive-Bayes log-odds with pseudocounts, so a genome without a Shine-Dalgarno simply
 learns near-zero SD weights. Choosing among the start codons a stop offers is weighed apart from the
-gene's score (``Weights.start_parts``, ``Weights.choice_share``): the SD term counts more there (more still,
-and the dicodon term less, where the genome's starts carry a strong motif, ``Weights.sd_strong``), and in
-genomes with long stop-free stretches upstream of genes the dicodon term counts less. numpy only: the
+gene's score (``Weights.start_parts``, ``Weights.choice_share``): the SD term counts more there (more still
+where the genome's starts carry a strong motif, ``Weights.sd_strong``), and in genomes with long stop-free
+stretches upstream of genes the dicodon term counts less. numpy only: the
 decoder never needs torch.
 """
 from __future__ import annotations
@@ -397,11 +397,6 @@ class Weights:
     #: of which a share is wrong, the SD table understates a strong motif; where the motif is weak, counting
     #: it more lets that noise choose starts
     sd_strong: tuple[float, float, float] | None = None
-    #: along the same ramp, the dicodon term's share in the start choice falls from 1 to this (1: unchanged).
-    #: Where the motif marks the starts, a genome-wide coding table summed over the stretch between two
-    #: candidate starts mostly adds noise to the choice: with it at full weight, in Brucella two thirds of the
-    #: wrong starts that pyrodigal gets right were chosen by that sum against the SD and the network
-    sd_strong_coding: float = 1.0
     #: choosing among a stop's start codons, each codon of the gene a start would begin counts this much (0:
     #: off). An open frame's length is itself evidence (Prodigal adds a length factor to every start's coding
     #: score and counts it again against interior starts): without it the network's start evidence and the
@@ -412,15 +407,9 @@ class Weights:
         """``start_parts`` for this genome's start choice, the SD multiplier raised as ``sd_strong`` says."""
         if self.sd_strong is None:
             return self.start_parts
+        lo, hi, top = self.sd_strong
         codon, sd, pwm = self.start_parts
-        return codon, sd + (self.sd_strong[2] - sd) * self._sd_ramp(d), pwm
-
-    def _sd_ramp(self, d: "Dialect") -> float:
-        """How far up the ``sd_strong`` ramp this genome's Shine-Dalgarno information is (0 to 1; 0 when off)."""
-        if self.sd_strong is None:
-            return 0.0
-        lo, hi, _ = self.sd_strong
-        return float(np.clip((d.sd_information - lo) / (hi - lo), 0.0, 1.0))
+        return codon, sd + (top - sd) * float(np.clip((d.sd_information - lo) / (hi - lo), 0.0, 1.0)), pwm
 
     def choice_summary(self, d: "Dialect") -> str:
         """How this genome's start choice weighs the SD and dicodon terms (they follow its dialect), for the header."""
@@ -431,12 +420,10 @@ class Weights:
 
         In genomes with long stop-free stretches upstream of genes, those stretches score like genes under
         the genes-vs-genome dicodon table and its sum over them, which grows with their length, pulls
-        starts upstream (on the two GC-richest training genomes 7 of 8 wrong starts were too long). Where the
-        starts carry a strong Shine-Dalgarno it counts less too (``sd_strong_coding``)."""
-        share = 1.0 - (1.0 - self.sd_strong_coding) * self._sd_ramp(d)
+        starts upstream (on the two GC-richest training genomes 7 of 8 wrong starts were too long)."""
         if not self.choice_ref or d.upstream_starts <= self.choice_ref:
-            return share
-        return share * (self.choice_ref / d.upstream_starts) ** 2
+            return 1.0
+        return (self.choice_ref / d.upstream_starts) ** 2
 
 
 def _by_strand(transcripts, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

@@ -250,7 +250,6 @@ def test_bundled_decoder_settings_reach_the_decoder():
     assert opts.start_alternatives == dec["start_alternatives"] > 0
     assert opts.adapt_weights.tandem == dec["adapt_tandem"] > 0
     assert opts.adapt_weights.length == dec["adapt_length"] > 0
-    assert opts.adapt_weights.sd_strong_coding == dec["adapt_sd_strong_coding"] < 1
     # the network alone has its own per-codon term; self-training's rounds bring theirs (adapt_length)
     assert plain.choice_per_codon == dec["small"]["choice_per_codon"] > 0 and opts.choice_per_codon == 0
     assert opts.start_codons == plain.start_codons == tuple(dec["start_codons"]) == ("ATG", "GTG", "TTG")

@@ -333,30 +333,19 @@ def test_upstream_starts_counts_the_start_codons_of_the_open_stretch_and_sets_th
     assert selftrain.Weights().choice_share(replace(d, upstream_starts=5.2)) == 1.0
 
 
-@pytest.mark.parametrize("info, expected", [(0.2, 1.0), (0.6, 1.0), (0.8, 0.625), (1.0, 0.25), (1.7, 0.25)])
-def test_sd_strong_coding_lowers_the_dicodon_share_of_the_start_choice_along_the_sd_ramp(info, expected):
+@pytest.mark.parametrize("info, upstream_starts, expected", [
+    (0.2, 1.0, "start choice: SD term x2, dicodon term x1"),
+    (1.7, 1.0, "start choice: SD term x4, dicodon term x1"),
+    (0.2, 5.2, "start choice: SD term x2, dicodon term x0.25")])
+def test_the_header_says_how_the_start_choice_follows_the_genome(info, upstream_starts, expected):
+    """The SD multiplier follows the motif's information (sd_strong), the dicodon share the open stretch
+    upstream of the fitted starts (choice_ref): the header line says what they came to for this genome."""
     genome, genes = _genome(3, n_genes=30)
     codes, _ = encode(genome)
-    d = replace(selftrain.fit([(codes, [(s, e) for s, _, e, _ in genes])]), sd_information=info, upstream_starts=1.0)
-    w = selftrain.Weights(start_parts=(1.0, 2.0, 1.0), sd_strong=(0.6, 1.0, 4.0), sd_strong_coding=0.25)
-    assert w.choice_share(d) == pytest.approx(expected)
-    # the GC-rich discount multiplies it; without the ramp the share is the discount alone
-    assert replace(w, choice_ref=0.5).choice_share(d) == pytest.approx(expected * 0.25)
-    assert replace(w, sd_strong=None).choice_share(d) == 1.0
-    if info >= 1.0:  # the header says how this genome's start choice weighs the two terms
-        assert w.choice_summary(d) == "start choice: SD term x4, dicodon term x0.25"
-    if info <= 0.6:
-        assert w.choice_summary(d) == "start choice: SD term x2, dicodon term x1"
-    n = len(codes)
-    from genelstm.decode import Evidence
-    ev = Evidence(np.zeros((3, n), np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32))
-    out = selftrain.with_dialect(ev, codes, d, w)
-    assert out.choice_share == pytest.approx(expected)
-    # the gene's score counts the dicodon term in full whatever the share
-    np.testing.assert_allclose(out.coding_extra, selftrain.coding_extra(codes, d))
-    from genelstm.predict import decoder_options
-    assert decoder_options({"decoder": {"adapt_sd_strong_coding": 0.5}})["adapt_weights"].sd_strong_coding == 0.5
-    assert decoder_options({"decoder": {}})["adapt_weights"].sd_strong_coding == 1.0
+    d = replace(selftrain.fit([(codes, [(s, e) for s, _, e, _ in genes])]), sd_information=info,
+                upstream_starts=upstream_starts)
+    w = selftrain.Weights(start_parts=(1.0, 2.0, 1.0), sd_strong=(0.6, 1.0, 4.0), choice_ref=2.6)
+    assert w.choice_summary(d) == expected
 
 
 @pytest.mark.parametrize("boost, chosen", [(None, "up"), (4.0, "down")])
