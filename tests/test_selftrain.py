@@ -322,7 +322,7 @@ def test_choice_share_discounts_the_dicodon_term_only_when_choosing_the_start(sh
 
 def test_upstream_starts_counts_the_start_codons_of_the_open_stretch_and_sets_the_share():
     body = "ATG" + "GCC" * 110 + "TAA"
-    seq = "CCC" * 3 + "TAA" + "CCC" + "ATG" + "CCC" + "GTG" + "CCC" + body + "CCC" * 3
+    seq = "CCC" * 15 + "TAA" + "CCC" + "ATG" + "CCC" + "GTG" + "CCC" + body + "CCC" * 3
     codes, _ = encode(seq)
     start = seq.index(body)
     d = selftrain.fit([(codes, [(start, start + len(body))])])
@@ -331,6 +331,26 @@ def test_upstream_starts_counts_the_start_codons_of_the_open_stretch_and_sets_th
     assert w.choice_share(d) == 1.0
     assert w.choice_share(replace(d, upstream_starts=5.2)) == pytest.approx(0.25)
     assert selftrain.Weights().choice_share(replace(d, upstream_starts=5.2)) == 1.0
+
+
+def test_a_gene_starting_at_a_records_edge_is_left_out_of_the_fit():
+    """A gene whose start lies within FIT_START_FROM bases of its strand's 5' end has no upstream to learn from:
+    the dialect fitted with it is the one fitted without it (it once made self-training oscillate)."""
+    genome, genes = _genome(4, n_genes=30)
+    cut = genes[0][0]  # the record begins at the first gene's start codon, as a Kaptive locus does
+    codes, _ = encode(genome[cut:])
+    spans = [(s - cut, e - cut) for s, _, e, _ in genes]
+    assert spans[0][0] == 0 and all(s >= selftrain.FIT_START_FROM for s, _ in spans[1:])
+    fitted = [e - s >= selftrain.FIT_MIN_LENGTH for s, e in spans]
+    assert fitted[0]  # long enough to be fitted on, were it not at the edge
+    with_edge, without = selftrain.fit([(codes, spans)]), selftrain.fit([(codes, spans[1:])])
+    assert with_edge.genes == without.genes == sum(fitted) - 1
+    for name in ("hexamer", "start_codon", "sd", "pwm", "upstream"):
+        np.testing.assert_array_equal(getattr(with_edge, name), getattr(without, name))
+    # a gene just far enough from the edge counts
+    shifted = selftrain.fit([(encode(genome[cut - selftrain.FIT_START_FROM:])[0],
+                              [(s + selftrain.FIT_START_FROM, e + selftrain.FIT_START_FROM) for s, e in spans])])
+    assert shifted.genes == sum(fitted)
 
 
 @pytest.mark.parametrize("info, upstream_starts, expected", [
