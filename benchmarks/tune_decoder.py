@@ -123,6 +123,8 @@ def _fmt(v) -> str:
 def options(setting: dict, table: int, usage: dict, adapt: bool = True) -> PredictOptions:
     """The options a candidate setting decodes with: read as `genelstm predict` reads a checkpoint's decoder
     entry (predict.decoder_options), so a setting means here what it will mean once written."""
+    # a model with the start-choice head, so decoder_options keeps the candidate's choice_weight (without the
+    # head the evidence has no choice logits and the weight does nothing either way)
     ck = {"config": {"model": {"choice_head": True}}, "decoder": {**setting, "start_codon_usage": usage}}
     return replace(PredictOptions(**decoder_options(ck)), table=table, adapt=adapt)
 
