@@ -38,7 +38,8 @@ def pieces(tracks: list[Tracks], size: int = PIECE) -> list[Tracks]:
 def adapt(model_path: str | Path, genomes: list[str], output: str | Path, *, max_minutes: float = 10.0,
           val_fraction: float = 0.2, seed: int = 0, lr: float = 5e-4, threads: int | None = None,
           device: str = "cpu", progress: bool = True) -> dict:
-    """Adapt ``model_path`` to ``genomes``; writes the best checkpoint (held-out bits/base) to ``output``."""
+    """Adapt ``model_path`` to ``genomes``; writes to ``output`` the checkpoint that tags the held-out pieces
+    best (coding F1 against their self-trained labels, train._score; bits/base only breaks ties)."""
     set_threads(threads)
     dev = pick_device(device)
     model, cfg, ck = checkpoint.load_model(model_path)

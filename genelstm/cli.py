@@ -382,9 +382,12 @@ def score(genomes, model_path, output, tracks, window, z_cut, threads, device, n
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @_user_errors
 def adapt(genomes, model_path, output, max_minutes, val_fraction, seed, threads, device, no_progress) -> None:
-    """Adapt a model to new genomes without labels (next-base training on their own sequence).
+    """Adapt a model to genomes of one species, without annotation: self-training labels them.
 
-    The adapted checkpoint records what it was adapted on; predict and score accept it.
+    predict's self-training calls genes on GENOMES; the network is fine-tuned on those calls (tagging)
+    together with next-base prediction on the same sequence, early-stopped on held-out 50 kb pieces. The
+    adapted checkpoint records what it was adapted on and keeps the model's decoder settings; predict
+    and score accept it.
     """
     from .adapt import adapt as run_adapt
     from .models import resolve
