@@ -50,6 +50,12 @@ def creation_tools(path: str) -> collections.Counter:
     return counts
 
 
+def prodigal_made(path: str) -> bool:
+    """Whether most of a reference's CDS were created by Prodigal (a RAST re-annotation's notes say so)."""
+    tools = creation_tools(path)
+    return tools["prodigal"] > sum(tools.values()) / 2
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default=str(SPLIT))

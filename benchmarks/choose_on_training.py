@@ -8,6 +8,9 @@ Shine-Dalgarno), so
 the split (mean of stop-exact and start+stop F1), with the validation genomes as a check that their mean
 does not fall; test genomes are never read. Caveat: the network was trained on these genomes, so its own
 evidence is better on them than on a genome it never saw, which favours trusting it over the dialect.
+Training genomes whose reference genes Prodigal itself created (RAST re-annotations; Brucella, Haemophilus,
+Neisseria: ``annotation_provenance.py``) are shown apart and do not choose: there a setting is rewarded for
+agreeing with Prodigal, not for being right.
 
 * ``adapt_choice_ref`` (``selftrain.Weights.choice_ref``): in genomes where stops are rare (GC-rich ones)
   the stop-free stretch upstream of a gene is long, scores like a gene under the genes-vs-genome dicodon
@@ -34,6 +37,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from annotation_provenance import prodigal_made  # noqa: E402
 from common import add_split_args  # noqa: E402  (also puts ROOT on sys.path)
 
 from genelstm import checkpoint  # noqa: E402
@@ -41,6 +45,8 @@ from genelstm.corpus import read_split  # noqa: E402
 from genelstm.predict import PredictOptions, decoder_options, genome_evidence  # noqa: E402
 from genelstm.validation import decoded_f1, load_val_genome  # noqa: E402
 
+#: training genomes shown apart, not choosing (their reference genes are Prodigal's calls)
+PRODIGAL_MADE = "train, reference made by Prodigal"
 #: candidate values per setting (the first: the setting off) and the Weights field each sets
 SETTINGS = {
     "adapt_choice_ref": ("choice_ref", (0.0, 1.6, 2.0, 2.2, 2.6, 3.0)),
@@ -69,20 +75,22 @@ def main() -> None:
     model, _, ck = checkpoint.load_model(args.model)
     base = PredictOptions(**decoder_options(ck))
     print("genome\trole\t" + "\t".join(f"{args.setting} {_fmt(v)}: stop/start+stop F1" for v in values))
-    table: dict[str, list] = {"train": [], "val": []}
+    table: dict[str, list] = {"train": [], "val": [], PRODIGAL_MADE: []}
     for e in read_split(args.split):
         if e.role == "test":
             continue
-        vg = load_val_genome(os.path.join(args.data_dir, e.file), e.table, e.name)
+        path = os.path.join(args.data_dir, e.file)
+        role = PRODIGAL_MADE if e.role == "train" and prodigal_made(path) else e.role
+        vg = load_val_genome(path, e.table, e.name)
         opts = replace(base, table=e.table)
         records = genome_evidence(model, vg.genome, opts, device=torch.device("cpu"))
         row = []
         for v in values:
             w = replace(opts.adapt_weights, **{field: tuple(v) if isinstance(v, list) else v})
             row.append(decoded_f1(vg, records, replace(opts, adapt_weights=w)))
-        table[e.role].append(row)
-        print(f"{e.name}\t{e.role}\t" + "\t".join(f"{a:.3f}/{b:.3f}" for a, b in row), flush=True)
-    means = {role: np.array(rows).mean(0) for role, rows in table.items()}
+        table[role].append(row)
+        print(f"{e.name}\t{role}\t" + "\t".join(f"{a:.3f}/{b:.3f}" for a, b in row), flush=True)
+    means = {role: np.array(rows).mean(0) for role, rows in table.items() if rows}
     for role, m in means.items():
         print(f"# mean over {len(table[role])} {role} genomes\t" + "\t".join(f"{a:.4f}/{b:.4f}" for a, b in m))
     # the training genomes choose (mean of the two F1s); the validation mean may not fall below the setting off
